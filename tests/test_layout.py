@@ -1,0 +1,41 @@
+"""The project layout the docs and the export rely on: the docs sidebar lists every notebook in data-flow order,
+every numbered notebook exports a module, and `make test` is what CI runs."""
+import json, re
+from pathlib import Path
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+NBS = ROOT/'nbs'
+
+def notebooks() -> list[str]:
+    "Every notebook under nbs/, relative to it: index first, numbered ones in order, then tutorials."
+    nbs = [p.relative_to(NBS).as_posix() for p in NBS.rglob('*.ipynb') if '.ipynb_checkpoints' not in p.parts]
+    key = lambda n: (n != 'index.ipynb', n.startswith('tutorials/'), n)
+    return sorted(nbs, key=key)
+
+def test_sidebar_lists_every_notebook_in_order():
+    cfg = yaml.safe_load((ROOT/'_quarto.yml').read_text())
+    flat = []
+    def walk(items):
+        for it in items:
+            if isinstance(it, str): flat.append(it)
+            elif isinstance(it, dict): walk(it.get('contents', []))
+    walk(cfg['website']['sidebar']['contents'])
+    assert flat == notebooks()
+    assert (NBS/'_quarto.yml').resolve() == (ROOT/'_quarto.yml').resolve()
+
+def test_numbered_notebooks_export_a_module_and_start_with_a_title():
+    for name in notebooks():
+        cells = json.loads((NBS/name).read_text())['cells']
+        src = [''.join(c['source']) for c in cells]
+        if re.match(r'\d\d_', name):
+            mod = re.search(r'#\| default_exp (\S+)', src[0])
+            assert mod, f'{name}: first cell must be `#| default_exp <module>`'
+            assert (ROOT/'edgemin'/(mod[1].replace('.', '/') + '.py')).is_file(), name
+        titles = [s for c, s in zip(cells, src) if c['cell_type'] == 'markdown' and s.startswith('# ')]
+        assert titles and '\n> ' in titles[0], f'{name}: needs an H1 title with a `> subtitle` line'
+
+def test_ci_runs_the_readme_test_command():
+    readme = (ROOT/'README.md').read_text()
+    assert 'make test' in readme and 'make demo' in readme
+    assert re.search(r'^make test$', (ROOT/'.ci'/'run').read_text(), re.M)
