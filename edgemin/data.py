@@ -16,7 +16,7 @@ from datasets import ClassLabel, Dataset, DatasetDict, Features, Value
 __all__ = ['GLUE_TASKS', 'METRICS', 'GLUE_HUB_ID', 'OFFLINE_CHECKPOINTS', 'DataError', 'DataFileNotFoundError', 'TaskSpec',
            'get_task', 'custom_task', 'compute_metrics', 'read_glue_tsv', 'check_subset_args', 'subset_indices',
            'load_task', 'tokenize_task', 'collator', 'make_loader', 'resolve_checkpoint', 'load_tokenizer',
-           'tiny_tokenizer', 'describe']
+           'tiny_tokenizer', 'TaskData', 'prepare', 'describe']
 
 # %% ../nbs/01_data.ipynb #24fa162e
 class DataError(ValueError):
@@ -451,6 +451,47 @@ def tiny_tokenizer(words: Sequence[str] = ()):
     return PreTrainedTokenizerFast(tokenizer_object=tk, pad_token='[PAD]', unk_token='[UNK]', cls_token='[CLS]',
                                    sep_token='[SEP]', mask_token='[MASK]',
                                    model_input_names=['input_ids', 'token_type_ids', 'attention_mask'])
+
+# %% ../nbs/01_data.ipynb #fb3b2bae
+@dataclass
+class TaskData:
+    "A task's raw and tokenized splits with their tokenizer: the `data` argument of every EdgeMIN stage."
+    task: TaskSpec            # the task
+    raw: DatasetDict          # text splits from `load_task`
+    encoded: DatasetDict      # the same splits tokenized (no padding)
+    tokenizer: object         # the tokenizer used
+    max_length: int = 128     # truncation length
+
+    @property
+    def eval_split(self) -> str:
+        "The split models are selected and reported on: `validation` (MNLI: `validation_matched`)."
+        return next(s for s in (*self.task.eval_splits, 'validation') if s in self.encoded)
+
+    def loader(self, split: str, batch_size: int = 32, shuffle: bool = False, seed: int = 0):
+        "A DataLoader over a tokenized split, padded per batch."
+        if split not in self.encoded: raise DataError(f"{self.task.name}: no split {split!r}; loaded splits: {list(self.encoded)}")
+        return make_loader(self.encoded[split], self.tokenizer, batch_size=batch_size, shuffle=shuffle, seed=seed)
+
+    def fingerprint(self) -> str:
+        "A hash of the examples of every split, the tokenizer's vocabulary size and `max_length`."
+        import hashlib
+        h = hashlib.sha256(f'{self.task.name}|{len(self.tokenizer)}|{self.max_length}'.encode())
+        for s, ds in sorted(self.raw.items()):
+            h.update(s.encode())
+            for c in (*self.task.text_cols, 'label'): h.update(json.dumps(list(ds[c])).encode())
+        return h.hexdigest()[:16]
+
+def prepare(task: str | TaskSpec,          # task name or `custom_task(...)`
+            tokenizer,                     # a tokenizer, or a name / path / alias for `load_tokenizer`
+            max_length: int = 128,         # truncation length in tokens
+            **load_kwargs,                 # passed to `load_task`: data_dir, train_fraction, max_train, seed, splits, data_files
+           ) -> TaskData:
+    "Load and tokenize a task: the `TaskData` that fine-tuning, distillation, pruning and quantization take."
+    t = get_task(task)
+    tok = load_tokenizer(tokenizer) if isinstance(tokenizer, (str, Path)) else tokenizer
+    raw = load_task(t, **load_kwargs)
+    if t.label_names == () and raw: t = TaskSpec(**{**t.__dict__, 'label_names': tuple(raw[next(iter(raw))].features['label'].names)})
+    return TaskData(t, raw, tokenize_task(raw, tok, t, max_length), tok, max_length)
 
 # %% ../nbs/01_data.ipynb #6f5fc647
 def describe(dd: DatasetDict, task: str | TaskSpec) -> dict:

@@ -18,8 +18,8 @@ from .data import DataError, get_task, resolve_checkpoint, TaskSpec
 
 # %% auto #0
 __all__ = ['ARCHS', 'WEIGHTS', 'ModelError', 'Arch', 'arch_for', 'Layer', 'layers', 'shapes', 'tiny_model', 'capture_qkv',
-           'attention_probs', 'mask_heads', 'slice_layer', 'atomic_dir', 'save_model', 'load_model', 'load_teacher',
-           'make_student']
+           'attention_probs', 'mask_heads', 'slice_layer', 'atomic_dir', 'write_model', 'save_model', 'load_model',
+           'load_teacher', 'make_student']
 
 # %% ../nbs/02_models.ipynb #b6eaca47
 class ModelError(ValueError):
@@ -221,7 +221,7 @@ def slice_layer(model: nn.Module, i: int,
     model.config.edgemin_shapes = shapes(model)
     return model
 
-# %% ../nbs/02_models.ipynb #a18785c5
+# %% ../nbs/02_models.ipynb #e0e8f414
 WEIGHTS = 'model.safetensors'
 
 @contextmanager
@@ -241,13 +241,16 @@ def atomic_dir(path: str | Path):
         shutil.rmtree(tmp, ignore_errors=True)
         raise
 
-def save_model(model: PreTrainedModel, path: str | Path, tokenizer=None) -> Path:
-    "Save `model` (safetensors + config with per-layer shapes) and its `tokenizer` to directory `path`, atomically."
+def write_model(model: PreTrainedModel, folder: Path, tokenizer=None):
+    "Write `model` (safetensors + config with per-layer shapes) and its `tokenizer` into an existing `folder`."
     arch_for(model)
     model.config.edgemin_shapes = shapes(model)
-    with atomic_dir(path) as tmp:
-        model.save_pretrained(tmp, safe_serialization=True)
-        if tokenizer is not None: tokenizer.save_pretrained(tmp)
+    model.save_pretrained(folder, safe_serialization=True)
+    if tokenizer is not None: tokenizer.save_pretrained(folder)
+
+def save_model(model: PreTrainedModel, path: str | Path, tokenizer=None) -> Path:
+    "Save `model` and its `tokenizer` to directory `path`, atomically (see `write_model`)."
+    with atomic_dir(path) as tmp: write_model(model, tmp, tokenizer)
     return Path(path)
 
 # %% ../nbs/02_models.ipynb #8c7926ea
