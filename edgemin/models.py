@@ -299,7 +299,7 @@ def load_model(path: str | Path) -> PreTrainedModel:
                          "for a bare encoder checkpoint use load_teacher(path, task=...)")
     return model.eval()
 
-# %% ../nbs/02_models.ipynb #5c38a554
+# %% ../nbs/02_models.ipynb #9de95c85
 def _label_kwargs(t: TaskSpec) -> dict:
     "Config fields that size a classifier for task `t`."
     if t.is_regression: return dict(num_labels=1, problem_type='regression')
@@ -343,11 +343,15 @@ def load_teacher(name_or_path: str | Path,           # Hub id, local directory, 
         return model
     kw = _label_kwargs(t) if t is not None else {}
     torch.manual_seed(seed)
+    from transformers.utils import logging as hf_logging
+    level = hf_logging.get_verbosity()
+    hf_logging.set_verbosity_error()      # the new-head report is recorded in `edgemin_has_task_head` instead
     try:
         model, info = AutoModelForSequenceClassification.from_pretrained(
             src, use_safetensors=True, trust_remote_code=False, output_loading_info=True, ignore_mismatched_sizes=True, **kw)
     except OSError as e:
         raise ModelError(f"Could not load weights of {str(name_or_path)!r} ({src}): {str(e).splitlines()[0]}") from None
+    finally: hf_logging.set_verbosity(level)
     fresh = {k for k in info['missing_keys']} | {k[0] if isinstance(k, tuple) else k for k in info['mismatched_keys']}
     model.config.edgemin_has_task_head = not any('classifier' in k for k in fresh)
     model.config.edgemin_source = str(name_or_path)
