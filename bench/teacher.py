@@ -101,8 +101,9 @@ def render_md(results: dict) -> str:
         out += ['', '## Profile of the fine-tuned teacher', '',
                 'Latency is the median (p90) of repeated CPU forward passes; FLOPs = 2 × MACs of the matrix products at '
                 'batch 1, sequence 128.', '']
+        from edgemin.profile import Profile
         for task, p in results['profiles'].items():
-            out += [f'### {task}', '', p.get('markdown', '```\n' + json.dumps(p, indent=1)[:3000] + '\n```'), '']
+            out += [f'### {task} teacher', '', Profile.from_dict(p)._repr_markdown_(), '']
     return '\n'.join(out) + '\n'
 
 def main(argv=None):
