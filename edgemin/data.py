@@ -381,7 +381,7 @@ def load_task(task: str | TaskSpec,              # GLUE task name ('sst2', 'SST-
         dd['train'].info.description = f"{desc}; stratified subset of {len(ix)} of {n} rows (seed {seed})"
     return dd
 
-# %% ../nbs/01_data.ipynb #d01acb2a
+# %% ../nbs/01_data.ipynb #6857a792
 def tokenize_task(dd: DatasetDict | Dataset,   # from `load_task`
                   tokenizer,                   # a Hugging Face tokenizer
                   task: str | TaskSpec,        # which columns are text
@@ -397,22 +397,25 @@ def tokenize_task(dd: DatasetDict | Dataset,   # from `load_task`
     def enc(b): return tokenizer(*[b[c] for c in t.text_cols], truncation='longest_first', max_length=max_length)
     return dd.map(enc, batched=True, remove_columns=list(t.text_cols), desc=f'Tokenizing {t.name}')
 
-def collator(tokenizer, pad_to_multiple_of: int | None = None):
+def collator(tokenizer, pad_to_multiple_of: int | None = None, keep_idx: bool = False):
     "A batch collator that pads to the longest example in the batch and names the targets `labels`."
+    import torch
     from transformers import DataCollatorWithPadding
     pad = DataCollatorWithPadding(tokenizer, pad_to_multiple_of=pad_to_multiple_of, return_tensors='pt')
     def collate(features):
         b = pad([{k: v for k, v in f.items() if k != 'idx'} for f in features])
         if 'label' in b: b['labels'] = b.pop('label')
+        if keep_idx: b['idx'] = torch.tensor([f['idx'] for f in features])   # example ids, e.g. to cache teacher outputs
         return b
     return collate
 
-def make_loader(ds: Dataset, tokenizer, batch_size: int = 32, shuffle: bool = False, seed: int = 0, **kwargs):
+def make_loader(ds: Dataset, tokenizer, batch_size: int = 32, shuffle: bool = False, seed: int = 0,
+                keep_idx: bool = False, **kwargs):
     "A `torch` `DataLoader` over tokenized `ds` with dynamic padding; shuffling is seeded."
     import torch
     g = torch.Generator().manual_seed(seed) if shuffle else None
     return torch.utils.data.DataLoader(ds, batch_size=batch_size, shuffle=shuffle, generator=g,
-                                       collate_fn=collator(tokenizer), **kwargs)
+                                       collate_fn=collator(tokenizer, keep_idx=keep_idx), **kwargs)
 
 # %% ../nbs/01_data.ipynb #5f7fcc7f
 OFFLINE_CHECKPOINTS = {  # alias -> (package, folder inside it, extra that installs it)
@@ -459,7 +462,7 @@ def tiny_tokenizer(words: Sequence[str] = ()):
                                    sep_token='[SEP]', mask_token='[MASK]',
                                    model_input_names=['input_ids', 'token_type_ids', 'attention_mask'])
 
-# %% ../nbs/01_data.ipynb #fb3b2bae
+# %% ../nbs/01_data.ipynb #4918400e
 @dataclass
 class TaskData:
     "A task's raw and tokenized splits with their tokenizer: the `data` argument of every EdgeMIN stage."
@@ -474,10 +477,10 @@ class TaskData:
         "The split models are selected and reported on: `validation` (MNLI: `validation_matched`)."
         return next(s for s in (*self.task.eval_splits, 'validation') if s in self.encoded)
 
-    def loader(self, split: str, batch_size: int = 32, shuffle: bool = False, seed: int = 0):
-        "A DataLoader over a tokenized split, padded per batch."
+    def loader(self, split: str, batch_size: int = 32, shuffle: bool = False, seed: int = 0, keep_idx: bool = False):
+        "A DataLoader over a tokenized split, padded per batch (with `keep_idx`, batches carry example ids as `idx`)."
         if split not in self.encoded: raise DataError(f"{self.task.name}: no split {split!r}; loaded splits: {list(self.encoded)}")
-        return make_loader(self.encoded[split], self.tokenizer, batch_size=batch_size, shuffle=shuffle, seed=seed)
+        return make_loader(self.encoded[split], self.tokenizer, batch_size=batch_size, shuffle=shuffle, seed=seed, keep_idx=keep_idx)
 
     def fingerprint(self) -> str:
         "A hash of the examples of every split, the tokenizer's vocabulary size and `max_length`."

@@ -17,13 +17,15 @@ from .data import TaskData, compute_metrics, get_task
 from .models import ModelError, atomic_dir, load_model, load_teacher, write_model, resolve_checkpoint
 
 # %% auto #0
-__all__ = ['FinetuneConfig', 'predict', 'evaluate', 'FinetuneRecord', 'finetune', 'cache_dir', 'teacher_key', 'finetune_teacher']
+__all__ = ['FinetuneConfig', 'predict', 'evaluate', 'FinetuneRecord', 'task_loss', 'train', 'finetune', 'cache_dir',
+           'teacher_key', 'finetune_teacher']
 
-# %% ../nbs/03_finetune.ipynb #4934c9e2
+# %% ../nbs/03_finetune.ipynb #18434b9e
 @dataclass(frozen=True)
 class FinetuneConfig:
     "Hyper-parameters of `finetune`; validated on creation, round-trips through `to_dict` / `from_dict`."
     epochs: float = 3.0               # passes over the training split (fractions allowed)
+    max_steps: int | None = None      # a step budget instead of epochs (evaluated every epoch and at the end)
     lr: float = 5e-5                  # peak learning rate of AdamW
     batch_size: int = 32              # training batch size
     eval_batch_size: int = 128        # evaluation batch size
@@ -35,7 +37,7 @@ class FinetuneConfig:
     keep_best: bool = True            # return the weights of the best evaluation, not the last
 
     def __post_init__(self):
-        checks = {'epochs': self.epochs > 0, 'lr': self.lr > 0, 'batch_size': self.batch_size >= 1,
+        checks = {'epochs': self.epochs > 0, 'max_steps': self.max_steps is None or self.max_steps >= 1, 'lr': self.lr > 0, 'batch_size': self.batch_size >= 1,
                   'eval_batch_size': self.eval_batch_size >= 1, 'weight_decay': self.weight_decay >= 0,
                   'warmup_ratio': 0 <= self.warmup_ratio < 1, 'max_grad_norm': self.max_grad_norm >= 0,
                   'mixed_precision': self.mixed_precision in ('auto', 'no', 'fp16', 'bf16')}
@@ -71,7 +73,7 @@ def evaluate(model, data: TaskData, split: str | None = None, batch_size: int = 
             else torch.nn.functional.cross_entropy(lt, yt.long()))
     return compute_metrics(data.task, logits, y) | {'loss': float(loss)}
 
-# %% ../nbs/03_finetune.ipynb #cd873ffe
+# %% ../nbs/03_finetune.ipynb #8397923f
 @dataclass
 class FinetuneRecord:
     "What a fine-tuning run did: per-epoch losses and dev metrics, the best epoch, time and throughput."
@@ -79,7 +81,7 @@ class FinetuneRecord:
     config: dict
     data_fingerprint: str
     train_examples: int
-    history: list = field(default_factory=list)   # one dict per evaluation: epoch, step, train_loss, dev metrics
+    history: list = field(default_factory=list)   # one dict per evaluation: epoch, step, train_loss, losses, dev metrics
     best: dict = field(default_factory=dict)      # the evaluation whose weights were kept
     steps: int = 0
     wall_time_s: float = 0.0
@@ -102,7 +104,7 @@ class FinetuneRecord:
                 f"| epoch | step | train loss | dev {main} | dev loss |\n|---|---|---|---|---|\n" + '\n'.join(rows) +
                 f"\n\nBest: epoch {self.best.get('epoch', float('nan')):.2f}, dev {main} {self.best.get('dev', {}).get(main, float('nan')):.4f}")
 
-# %% ../nbs/03_finetune.ipynb #5b717bcf
+# %% ../nbs/03_finetune.ipynb #ffe7def2
 def _optimizer(model, cfg: FinetuneConfig):
     "AdamW with no weight decay on biases and LayerNorm weights."
     decay, no_decay = [], []
@@ -117,46 +119,56 @@ def _mixed_precision(choice: str) -> str:
     if not torch.cuda.is_available(): return 'no'
     return 'bf16' if torch.cuda.is_bf16_supported() else 'fp16'
 
-def finetune(model,                     # a sequence classifier (not modified)
-             data: TaskData,            # from `prepare`; needs a 'train' split and an evaluation split
-             config: FinetuneConfig = FinetuneConfig(),
-             progress: bool = True,     # show progress bars
-            ):
-    "Fine-tune a copy of `model` on `data`; returns the trained model and a `FinetuneRecord`."
+def task_loss(model, batch) -> tuple[torch.Tensor, dict]:
+    "The model's own loss on the labels (cross-entropy, or MSE for regression)."
+    loss = model(**batch).loss
+    return loss, {'task': loss.detach()}
+
+def train(model,                        # the model to train (trained in place: callers pass a copy)
+          data: TaskData,               # needs a 'train' split and an evaluation split
+          config: FinetuneConfig,
+          loss_fn=task_loss,            # (model, batch) -> (loss, {component: value}) for one batch
+          modules: tuple = (),          # extra trainable modules (e.g. distillation projections)
+          progress: bool = True,
+          desc: str = 'Training',
+          keep_idx: bool = False,       # pass each batch's example indices to `loss_fn` as batch['idx']
+         ):
+    "The shared training loop of fine-tuning and distillation; returns the model (best weights) and a record."
     from accelerate import Accelerator
     from accelerate.utils import set_seed
     from transformers import get_linear_schedule_with_warmup
-    if 'train' not in data.encoded: raise ValueError(f"{data.task.name}: fine-tuning needs a 'train' split; loaded: {list(data.encoded)}")
-    if model.config.num_labels != data.task.num_labels:
-        raise ModelError(f"the model has {model.config.num_labels} outputs, task {data.task.name} needs {data.task.num_labels}")
+    if 'train' not in data.encoded: raise ValueError(f"{data.task.name}: training needs a 'train' split; loaded: {list(data.encoded)}")
     cfg = config
     set_seed(cfg.seed)
-    model = copy.deepcopy(model).train()
+    model.train()
     acc = Accelerator(mixed_precision=_mixed_precision(cfg.mixed_precision))
-    loader = data.loader('train', cfg.batch_size, shuffle=True, seed=cfg.seed)
+    loader = data.loader('train', cfg.batch_size, shuffle=True, seed=cfg.seed, keep_idx=keep_idx)
     per_epoch = len(loader)
-    total = max(1, math.ceil(cfg.epochs * per_epoch))
-    opt = _optimizer(model, cfg)
+    total = cfg.max_steps or max(1, math.ceil(cfg.epochs * per_epoch))
+    extra = torch.nn.ModuleList(modules)
+    opt = _optimizer(torch.nn.ModuleList([model, extra]), cfg)
     sched = get_linear_schedule_with_warmup(opt, int(cfg.warmup_ratio * total), total)
-    model, opt, loader, sched = acc.prepare(model, opt, loader, sched)
+    model, extra, opt, loader, sched = acc.prepare(model, extra, opt, loader, sched)
     rec = FinetuneRecord(data.task.name, cfg.to_dict(), data.fingerprint(), len(data.encoded['train']), device=str(acc.device))
-    main, sign = data.task.main_metric, 1.0
+    main = data.task.main_metric
     best_state, step, t0, seen = None, 0, time.perf_counter(), 0
-    bar = tqdm(total=total, desc=f'Fine-tuning {data.task.name}', disable=not progress or not acc.is_local_main_process)
+    bar = tqdm(total=total, desc=f'{desc} {data.task.name}', disable=not progress or not acc.is_local_main_process)
     while step < total:
-        model.train()
-        losses = []
+        model.train(); extra.train()
+        losses, parts = [], {}
         for batch in loader:
-            loss = model(**batch).loss
+            loss, comp = loss_fn(model, batch)
             acc.backward(loss)
-            if cfg.max_grad_norm > 0: acc.clip_grad_norm_(model.parameters(), cfg.max_grad_norm)
+            if cfg.max_grad_norm > 0: acc.clip_grad_norm_(list(model.parameters()) + list(extra.parameters()), cfg.max_grad_norm)
             opt.step(); sched.step(); opt.zero_grad()
             losses.append(loss.item()); seen += batch['labels'].shape[0]; step += 1
+            for k, v in comp.items(): parts.setdefault(k, []).append(float(v))
             bar.update(1); bar.set_postfix(loss=f'{np.mean(losses[-20:]):.4f}')
             if step >= total: break
         dev = evaluate(acc.unwrap_model(model), data, batch_size=cfg.eval_batch_size)
-        rec.history.append({'epoch': round(step / per_epoch, 4), 'step': step, 'train_loss': float(np.mean(losses)), 'dev': dev})
-        if not rec.best or dev[main] * sign > rec.best['dev'][main] * sign:
+        rec.history.append({'epoch': round(step / per_epoch, 4), 'step': step, 'train_loss': float(np.mean(losses)),
+                            'losses': {k: float(np.mean(v)) for k, v in parts.items()}, 'dev': dev})
+        if not rec.best or dev[main] > rec.best['dev'][main]:
             rec.best = rec.history[-1]
             if cfg.keep_best: best_state = {k: v.detach().cpu().clone() for k, v in acc.unwrap_model(model).state_dict().items()}
     bar.close()
@@ -165,10 +177,21 @@ def finetune(model,                     # a sequence classifier (not modified)
     out = acc.unwrap_model(model)
     if cfg.keep_best and best_state is not None: out.load_state_dict(best_state)
     acc.free_memory()
+    return out.cpu().eval(), rec
+
+def finetune(model,                     # a sequence classifier (not modified)
+             data: TaskData,            # from `prepare`; needs a 'train' split and an evaluation split
+             config: FinetuneConfig = FinetuneConfig(),
+             progress: bool = True,     # show progress bars
+            ):
+    "Fine-tune a copy of `model` on `data`; returns the trained model and a `FinetuneRecord`."
+    if model.config.num_labels != data.task.num_labels:
+        raise ModelError(f"the model has {model.config.num_labels} outputs, task {data.task.name} needs {data.task.num_labels}")
+    out, rec = train(copy.deepcopy(model), data, config, progress=progress, desc='Fine-tuning')
     out.config.edgemin_finetuned = True
     out.config.edgemin_task = data.task.name
     out.config.edgemin_has_task_head = True
-    return out.cpu().eval(), rec
+    return out, rec
 
 # %% ../nbs/03_finetune.ipynb #fff639ae
 def cache_dir() -> Path:
