@@ -73,7 +73,7 @@ def evaluate(model, data: TaskData, split: str | None = None, batch_size: int = 
             else torch.nn.functional.cross_entropy(lt, yt.long()))
     return compute_metrics(data.task, logits, y) | {'loss': float(loss)}
 
-# %% ../nbs/03_finetune.ipynb #8397923f
+# %% ../nbs/03_finetune.ipynb #a8a56b8d
 @dataclass
 class FinetuneRecord:
     "What a fine-tuning run did: per-epoch losses and dev metrics, the best epoch, time and throughput."
@@ -83,6 +83,7 @@ class FinetuneRecord:
     train_examples: int
     history: list = field(default_factory=list)   # one dict per evaluation: epoch, step, train_loss, losses, dev metrics
     best: dict = field(default_factory=dict)      # the evaluation whose weights were kept
+    step_losses: list = field(default_factory=list)  # the training loss of every step
     steps: int = 0
     wall_time_s: float = 0.0
     samples_per_s: float = 0.0
@@ -104,7 +105,7 @@ class FinetuneRecord:
                 f"| epoch | step | train loss | dev {main} | dev loss |\n|---|---|---|---|---|\n" + '\n'.join(rows) +
                 f"\n\nBest: epoch {self.best.get('epoch', float('nan')):.2f}, dev {main} {self.best.get('dev', {}).get(main, float('nan')):.4f}")
 
-# %% ../nbs/03_finetune.ipynb #ffe7def2
+# %% ../nbs/03_finetune.ipynb #3a559a9a
 def _optimizer(model, cfg: FinetuneConfig):
     "AdamW with no weight decay on biases and LayerNorm weights."
     decay, no_decay = [], []
@@ -161,7 +162,7 @@ def train(model,                        # the model to train (trained in place: 
             acc.backward(loss)
             if cfg.max_grad_norm > 0: acc.clip_grad_norm_(list(model.parameters()) + list(extra.parameters()), cfg.max_grad_norm)
             opt.step(); sched.step(); opt.zero_grad()
-            losses.append(loss.item()); seen += batch['labels'].shape[0]; step += 1
+            losses.append(loss.item()); rec.step_losses.append(round(losses[-1], 6)); seen += batch['labels'].shape[0]; step += 1
             for k, v in comp.items(): parts.setdefault(k, []).append(float(v))
             bar.update(1); bar.set_postfix(loss=f'{np.mean(losses[-20:]):.4f}')
             if step >= total: break
