@@ -13,7 +13,7 @@ from .data import DataError, describe, get_task, load_task, load_tokenizer, toke
 from .models import ModelError
 
 # %% auto #0
-__all__ = ['data_command', 'finetune_command', 'profile_command', 'build_parser', 'main']
+__all__ = ['data_command', 'finetune_command', 'distill_command', 'profile_command', 'build_parser', 'main']
 
 # %% ../nbs/10_cli.ipynb #335bcbe2
 def _fmt_split(name: str, d: dict) -> str:
@@ -68,6 +68,28 @@ def finetune_command(args):
     if args.out: print(f"saved to {save_model(model, args.out, data.tokenizer)}")
     return rec
 
+# %% ../nbs/10_cli.ipynb #d989144b
+def distill_command(args):
+    "Distill a teacher into a new student and save it."
+    from edgemin.distill import recipe, distill
+    from edgemin.models import load_teacher, make_student, save_model
+    t = get_task(args.task)
+    cfg = recipe(args.objective, epochs=args.epochs, max_steps=args.max_steps, lr=args.lr, batch_size=args.batch_size, seed=args.seed)
+    teacher = load_teacher(args.teacher, task=t)
+    if not getattr(teacher.config, 'edgemin_has_task_head', True):
+        raise ModelError(f"{args.teacher} has no {t.name} head yet: fine-tune it first (edgemin finetune --task {t.name} --teacher {args.teacher} --out DIR)")
+    data = prepare(t, args.teacher, max_length=args.max_length, data_dir=args.data_dir,
+                   train_fraction=args.train_fraction, max_train=args.max_train, seed=args.data_seed)
+    student = make_student(teacher, layers=args.student_layers, hidden=args.student_hidden, heads=args.student_heads,
+                           ffn=args.student_ffn, init=args.init, seed=args.seed)
+    student, rec = distill(student, teacher, data, cfg)
+    print(rec._repr_markdown_())
+    if args.out:
+        out = save_model(student, args.out, data.tokenizer)
+        (out/'distill_record.json').write_text(json.dumps(rec.to_dict(), indent=1))
+        print(f"saved to {out}")
+    return rec
+
 # %% ../nbs/10_cli.ipynb #4fbe3c50
 def profile_command(args):
     "Profile a saved model and print the table (and write JSON with --json)."
@@ -85,7 +107,7 @@ def profile_command(args):
         print(f"wrote {args.json}")
     return p
 
-# %% ../nbs/10_cli.ipynb #b091a65f
+# %% ../nbs/10_cli.ipynb #eead465a
 def build_parser() -> argparse.ArgumentParser:
     "The argument parser of the `edgemin` command."
     p = argparse.ArgumentParser(prog='edgemin', description='EdgeMIN: shrink fine-tuned transformer encoders for edge devices.')
@@ -111,6 +133,23 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument('--out', help='also save the teacher (weights, config, tokenizer) to this directory')
     f.add_argument('--no-cache', action='store_true', help='train even if this exact teacher is cached, and do not cache it')
     f.set_defaults(func=finetune_command)
+    di = sub.add_parser('distill', help='distill a fine-tuned teacher into a smaller student')
+    _add_data_args(di)
+    di.add_argument('--teacher', required=True, help='fine-tuned teacher: directory or Hub id')
+    di.add_argument('--student-layers', type=int, default=4, help='student layers (default 4)')
+    di.add_argument('--student-hidden', type=int, help="student width (default the teacher's)")
+    di.add_argument('--student-heads', type=int, help="student attention heads (default the teacher's)")
+    di.add_argument('--student-ffn', type=int, help="student FFN width (default the teacher's, scaled with the width)")
+    di.add_argument('--init', default=None, help="'every_other' (default at the teacher's width), 'first', 'random' "
+                    "(default at another width), or a checkpoint")
+    di.add_argument('--objective', default='minilmv2', help='recipe: minilmv2 (default), minilm, hinton, distilbert, pkd, tinybert, mlkd')
+    di.add_argument('--epochs', type=float, default=3.0, help='total epochs over the phases (default 3)')
+    di.add_argument('--max-steps', type=int, help='a total step budget instead of epochs')
+    di.add_argument('--lr', type=float, default=1e-4, help='learning rate (default 1e-4)')
+    di.add_argument('--batch-size', type=int, default=32, help='batch size (default 32)')
+    di.add_argument('--seed', type=int, default=0, help='seed (default 0)')
+    di.add_argument('--out', help='save the student (weights, config, tokenizer, record) here')
+    di.set_defaults(func=distill_command)
     pr = sub.add_parser('profile', help='measure a saved model: parameters, size, FLOPs, latency, memory')
     pr.add_argument('model', help='model directory (saved by EdgeMIN or any Hugging Face checkpoint directory)')
     pr.add_argument('--seq-len', type=int, default=128, help='sequence length in tokens (default 128)')

@@ -475,7 +475,7 @@ def _phase_loss(losses: list, weights: list, teacher, regression: bool, cache: d
         return total, parts
     return loss_fn
 
-# %% ../nbs/04_distill.ipynb #c06db571
+# %% ../nbs/04_distill.ipynb #f1238e3e
 @dataclass
 class DistillRecord:
     "What a distillation run did: per-phase training records (every loss component per epoch), dev metrics, retention."
@@ -513,13 +513,14 @@ def distill(student: nn.Module,             # the student (not modified): `make_
             data: TaskData,                 # from `prepare`, tokenized with the teacher's tokenizer
             config: DistillConfig = DistillConfig(),
             progress: bool = True,
+            teacher_dev: dict | None = None, # the teacher's dev metrics if already known (skips evaluating it)
            ):
     "Distill `teacher` into a copy of `student` on `data`; returns the trained student and a `DistillRecord`."
     _check_pair(teacher, student, data)
     t0 = time.perf_counter()
     student = copy.deepcopy(student)
     teacher = teacher.eval()
-    teacher_dev = evaluate(teacher, data, batch_size=config.eval_batch_size)
+    teacher_dev = teacher_dev or evaluate(teacher, data, batch_size=config.eval_batch_size)
     rec = DistillRecord(data.task.name, config.to_dict(), teacher_dev,
                         params={'teacher': sum(p.numel() for p in teacher.parameters()),
                                 'student': sum(p.numel() for p in student.parameters())})

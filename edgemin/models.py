@@ -358,7 +358,7 @@ def load_teacher(name_or_path: str | Path,           # Hub id, local directory, 
     if t is not None: model.config.edgemin_task = t.name
     return model.eval()
 
-# %% ../nbs/02_models.ipynb #a7f83cff
+# %% ../nbs/02_models.ipynb #9168bdee
 def _per_layer_list(v, n: int, default: list[int], what: str) -> list[int]:
     "An int or per-layer list `v` as a list of n ints (None: `default`)."
     if v is None: return list(default)
@@ -372,12 +372,14 @@ def make_student(teacher: PreTrainedModel,
                  hidden: int | None = None,          # hidden size; default the teacher's
                  heads: int | Sequence[int] | None = None,  # heads, per layer if a list; default the teacher's
                  ffn: int | Sequence[int] | None = None,    # FFN width, per layer if a list; default the teacher's
-                 init: str = 'every_other',          # 'every_other', 'first', 'random', or a checkpoint to start from
+                 init: str | None = None,            # 'every_other', 'first', 'random', or a checkpoint; default: 'every_other'
+                                                     # at the teacher's width, 'random' at another
                  seed: int = 0,                      # seed for randomly initialised weights
                 ) -> PreTrainedModel:
     "A new student model of `teacher`'s family with any depth, width, head counts and FFN widths."
     a, tcfg = arch_for(teacher), teacher.config
     t_layers = globals()['layers'](teacher)
+    if init is None: init = 'random' if hidden not in (None, getattr(tcfg, a.cfg_hidden)) else 'every_other'
     if init not in ('every_other', 'first', 'random'):
         if any(v is not None for v in (layers, hidden, heads, ffn)):
             raise ModelError("init from a checkpoint takes its shape from the checkpoint: leave layers, hidden, heads and ffn unset")
