@@ -18,8 +18,8 @@ from .data import DataError, get_task, resolve_checkpoint, TaskSpec
 
 # %% auto #0
 __all__ = ['ARCHS', 'WEIGHTS', 'ModelError', 'Arch', 'arch_for', 'Layer', 'layers', 'shapes', 'tiny_model', 'capture_qkv',
-           'attention_probs', 'mask_heads', 'slice_layer', 'atomic_dir', 'write_model', 'save_model', 'load_model',
-           'load_teacher', 'make_student']
+           'attention_probs', 'mask_heads', 'EmptyAttention', 'slice_layer', 'atomic_dir', 'write_model', 'save_model',
+           'load_model', 'load_teacher', 'make_student']
 
 # %% ../nbs/02_models.ipynb #b6eaca47
 class ModelError(ValueError):
@@ -178,7 +178,7 @@ def mask_heads(model: nn.Module,
     finally:
         for h in handles: h.remove()
 
-# %% ../nbs/02_models.ipynb #caf6b5ab
+# %% ../nbs/02_models.ipynb #2d855aec
 def _take(lin: nn.Linear, idx: torch.Tensor, dim: int) -> nn.Linear:
     "A new `nn.Linear` keeping rows (dim 0: outputs) or columns (dim 1: inputs) `idx` of `lin`."
     w = lin.weight.detach().index_select(dim, idx)
@@ -194,23 +194,45 @@ def _set(module: nn.Module, path: str, new: nn.Module):
     parent, _, name = path.rpartition('.')
     setattr(module.get_submodule(parent) if parent else module, name, new)
 
+class EmptyAttention(nn.Module):
+    "Self-attention with every head removed: it adds nothing but the output projection's bias to the residual stream."
+    def __init__(self, arch: Arch, parts: dict, head_dim: int):
+        super().__init__()
+        self.attention_head_size, self.all_head_size, self.out_name = head_dim, 0, None
+        for attr in arch.head_attrs: setattr(self, attr, 0)
+        for path, lin in parts.items():
+            name = path[len(arch.attn) + 1:]
+            if '.' in name: raise ModelError(f"cannot place {path} inside an empty attention module")
+            setattr(self, name, lin)
+            if path == arch.o: self.out_name = name
+    def forward(self, hidden_states, *args, **kwargs):
+        x = hidden_states.new_zeros(*hidden_states.shape[:-1], 0)               # (B, T, 0): no heads
+        return (getattr(self, self.out_name)(x) if self.out_name else x), None
+
 def slice_layer(model: nn.Module, i: int,
-                keep_heads: Sequence[int] | None = None,    # head indices to keep (at least one); None keeps all
+                keep_heads: Sequence[int] | None = None,    # head indices to keep; None keeps all
                 keep_neurons: Sequence[int] | None = None,  # FFN neuron indices to keep (at least one); None keeps all
+                allow_empty: bool = False,                  # allow keep_heads=[]: remove the attention sublayer
                ) -> nn.Module:
     "Physically remove heads and FFN neurons of layer `i` of `model`, in place; returns `model`."
     a, l = arch_for(model), layers(model)[i]
     block = model.base_model.get_submodule(a.layers)[i]
     if keep_heads is not None:
         kh = sorted(set(int(h) for h in keep_heads))
-        if not kh or kh[0] < 0 or kh[-1] >= l.n_heads:
-            raise ModelError(f"layer {i}: keep_heads must name 1..{l.n_heads} of its heads 0..{l.n_heads - 1}, got {list(keep_heads)}")
+        if (not kh and not allow_empty) or (kh and (kh[0] < 0 or kh[-1] >= l.n_heads)):
+            raise ModelError(f"layer {i}: keep_heads must name 1..{l.n_heads} of its heads 0..{l.n_heads - 1}, got {list(keep_heads)}"
+                             + ("" if kh else " (removing every head of a layer needs allow_empty=True)"))
         d = l.head_dim
-        rows = torch.cat([torch.arange(h * d, (h + 1) * d) for h in kh]).to(l.q.weight.device)
-        for n in ('q', 'k', 'v'): _set(block, getattr(a, n), _take(getattr(l, n), rows, 0))
-        _set(block, a.o, _take(l.o, rows, 1))
-        for attr in a.head_attrs: setattr(l.attn, attr, len(kh))
-        if hasattr(l.attn, 'all_head_size'): l.attn.all_head_size = len(kh) * d
+        rows = torch.cat([torch.arange(h * d, (h + 1) * d) for h in kh] or [torch.zeros(0, dtype=torch.long)]).to(l.q.weight.device)
+        new = {getattr(a, n): _take(getattr(l, n), rows, 0) for n in ('q', 'k', 'v')} | {a.o: _take(l.o, rows, 1)}
+        if kh:
+            for path, lin in new.items(): _set(block, path, lin)
+            for attr in a.head_attrs: setattr(l.attn, attr, len(kh))
+            if hasattr(l.attn, 'all_head_size'): l.attn.all_head_size = len(kh) * d
+        else:
+            inside = {p: lin for p, lin in new.items() if p.startswith(a.attn + '.')}
+            if a.o not in inside: _set(block, a.o, new[a.o])            # BERT: the output projection sits outside
+            _set(block, a.attn, EmptyAttention(a, inside, d))
     if keep_neurons is not None:
         kn = sorted(set(int(n) for n in keep_neurons))
         if not kn or kn[0] < 0 or kn[-1] >= l.ffn_dim:
@@ -253,7 +275,7 @@ def save_model(model: PreTrainedModel, path: str | Path, tokenizer=None) -> Path
     with atomic_dir(path) as tmp: write_model(model, tmp, tokenizer)
     return Path(path)
 
-# %% ../nbs/02_models.ipynb #8c7926ea
+# %% ../nbs/02_models.ipynb #c2e98d24
 def _check_dir(path: Path) -> Path:
     "The weights file of checkpoint directory `path`, or a `ModelError` saying what is missing."
     if not path.is_dir(): raise ModelError(f"Model directory {str(path)!r} does not exist")
@@ -281,7 +303,7 @@ def _apply_shapes(model: PreTrainedModel, s: dict):
     for i, l in enumerate(layers(model)):
         if s['heads'][i] != l.n_heads or s['ffn'][i] != l.ffn_dim:
             slice_layer(model, i, range(s['heads'][i]) if s['heads'][i] != l.n_heads else None,
-                        range(s['ffn'][i]) if s['ffn'][i] != l.ffn_dim else None)
+                        range(s['ffn'][i]) if s['ffn'][i] != l.ffn_dim else None, allow_empty=True)
 
 def load_model(path: str | Path) -> PreTrainedModel:
     "Load a sequence classifier saved by `save_model` (any per-layer shapes) from a local directory, safetensors only."
