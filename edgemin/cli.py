@@ -13,7 +13,7 @@ from .data import DataError, describe, get_task, load_task, load_tokenizer, toke
 from .models import ModelError
 
 # %% auto #0
-__all__ = ['data_command', 'finetune_command', 'distill_command', 'profile_command', 'build_parser', 'main']
+__all__ = ['data_command', 'finetune_command', 'distill_command', 'prune_command', 'profile_command', 'build_parser', 'main']
 
 # %% ../nbs/10_cli.ipynb #335bcbe2
 def _fmt_split(name: str, d: dict) -> str:
@@ -90,6 +90,30 @@ def distill_command(args):
         print(f"saved to {out}")
     return rec
 
+# %% ../nbs/10_cli.ipynb #634759b3
+def prune_command(args):
+    "Prune a model and save it."
+    from edgemin.prune import PruneConfig, prune
+    from edgemin.distill import DistillConfig, Phase, HintonKD
+    from edgemin.models import load_teacher, save_model
+    t = get_task(args.task)
+    rec_cfg = DistillConfig(phases=(Phase((HintonKD(),), epochs=args.recover_epochs),), lr=args.lr, batch_size=args.batch_size,
+                            seed=args.seed) if args.recover_epochs > 0 else None
+    cfg = PruneConfig(heads=args.heads, ffn=args.ffn, importance=args.importance, loss=args.loss, scope=args.scope,
+                      calib_batches=args.calib_batches, iterations=args.iterations, allow_empty_layers=args.allow_empty_layers,
+                      recover=rec_cfg, seed=args.seed)
+    model = load_teacher(args.model, task=t)
+    teacher = load_teacher(args.teacher, task=t) if args.teacher else None
+    data = prepare(t, args.model, max_length=args.max_length, data_dir=args.data_dir,
+                   train_fraction=args.train_fraction, max_train=args.max_train, seed=args.data_seed)
+    pruned, rec = prune(model, data, cfg, teacher=teacher, profile_latency=True)
+    print(rec._repr_markdown_())
+    if args.out:
+        out = save_model(pruned, args.out, data.tokenizer)
+        (out/'prune_record.json').write_text(json.dumps(rec.to_dict(), indent=1))
+        print(f"saved to {out}")
+    return rec
+
 # %% ../nbs/10_cli.ipynb #4fbe3c50
 def profile_command(args):
     "Profile a saved model and print the table (and write JSON with --json)."
@@ -107,7 +131,7 @@ def profile_command(args):
         print(f"wrote {args.json}")
     return p
 
-# %% ../nbs/10_cli.ipynb #eead465a
+# %% ../nbs/10_cli.ipynb #d8193345
 def build_parser() -> argparse.ArgumentParser:
     "The argument parser of the `edgemin` command."
     p = argparse.ArgumentParser(prog='edgemin', description='EdgeMIN: shrink fine-tuned transformer encoders for edge devices.')
@@ -150,6 +174,24 @@ def build_parser() -> argparse.ArgumentParser:
     di.add_argument('--seed', type=int, default=0, help='seed (default 0)')
     di.add_argument('--out', help='save the student (weights, config, tokenizer, record) here')
     di.set_defaults(func=distill_command)
+    pu = sub.add_parser('prune', help='remove attention heads and FFN neurons by importance, then recover')
+    _add_data_args(pu)
+    pu.add_argument('--model', required=True, help='the model to prune: directory or Hub id (fine-tuned for --task)')
+    pu.add_argument('--teacher', help='recovery teacher (default: the unpruned model)')
+    pu.add_argument('--heads', type=float, default=0.3, help='fraction of heads to remove, in [0, 1) (default 0.3)')
+    pu.add_argument('--ffn', type=float, default=0.0, help='fraction of FFN neurons to remove, in [0, 1) (default 0)')
+    pu.add_argument('--importance', default='michel', choices=['michel', 'grad_norm', 'random'])
+    pu.add_argument('--loss', default='task', choices=['task', 'kl'], help='loss for the importance gradients')
+    pu.add_argument('--scope', default='global', choices=['global', 'layer'])
+    pu.add_argument('--calib-batches', type=int, default=16)
+    pu.add_argument('--iterations', type=int, default=1, help='prune in this many steps, recovering between them')
+    pu.add_argument('--allow-empty-layers', action='store_true', help='allow removing every head of a layer')
+    pu.add_argument('--recover-epochs', type=float, default=1.0, help='recovery distillation epochs per step (0: none)')
+    pu.add_argument('--lr', type=float, default=1e-4)
+    pu.add_argument('--batch-size', type=int, default=32)
+    pu.add_argument('--seed', type=int, default=0)
+    pu.add_argument('--out', help='save the pruned model (weights, config, tokenizer, record) here')
+    pu.set_defaults(func=prune_command)
     pr = sub.add_parser('profile', help='measure a saved model: parameters, size, FLOPs, latency, memory')
     pr.add_argument('model', help='model directory (saved by EdgeMIN or any Hugging Face checkpoint directory)')
     pr.add_argument('--seq-len', type=int, default=128, help='sequence length in tokens (default 128)')

@@ -19,7 +19,7 @@ from torch.utils.flop_counter import FlopCounterMode
 from .models import WEIGHTS, arch_for, layers, load_model, save_model
 
 # %% auto #0
-__all__ = ['WEIGHT_FILES', 'INT8_FLAGS', 'count_params', 'flops', 'eager_attention', 'eval_mode', 'dummy_inputs',
+__all__ = ['WEIGHT_FILES', 'INT8_FLAGS', 'count_params', 'flops', 'eager_attention', 'eval_mode', 'max_positions', 'dummy_inputs',
            'measured_flops', 'thop_macs', 'size_on_disk', 'physical_cores', 'num_threads', 'latency', 'peak_during',
            'peak_memory', 'environment', 'Profile', 'profile']
 
@@ -63,7 +63,7 @@ def flops(model: nn.Module,
     out['total'] = sum(out.values())
     return out
 
-# %% ../nbs/07_profile.ipynb #249a42f4
+# %% ../nbs/07_profile.ipynb #589d94bb
 @contextmanager
 def eager_attention(model: nn.Module):
     "Context manager: run `model` with eager (unfused) attention, restoring its attention implementation after."
@@ -80,7 +80,7 @@ def eval_mode(model: nn.Module):
     try: yield model
     finally: model.train(was)
 
-def _max_len(model: nn.Module) -> int:
+def max_positions(model: nn.Module) -> int:
     "The longest sequence the model's position table holds (RoBERTa's positions start after the padding index)."
     cfg = model.config
     return cfg.max_position_embeddings - (cfg.pad_token_id + 1 if arch_for(model).family == 'roberta' else 0)
@@ -88,7 +88,7 @@ def _max_len(model: nn.Module) -> int:
 def dummy_inputs(model: nn.Module, batch: int = 1, seq_len: int = 128, seed: int = 0) -> dict:
     "Random token ids of exactly `seq_len` (no padding id) with a full attention mask, on the model's device."
     if seq_len < 1 or batch < 1: raise ValueError(f"seq_len and batch must be >= 1, got {seq_len} and {batch}")
-    if seq_len > _max_len(model): raise ValueError(f"seq_len={seq_len} exceeds the model's {_max_len(model)} positions")
+    if seq_len > max_positions(model): raise ValueError(f"seq_len={seq_len} exceeds the model's {max_positions(model)} positions")
     cfg, g = model.config, torch.Generator().manual_seed(seed)
     ids = torch.randint(0, cfg.vocab_size, (batch, seq_len), generator=g)      # (B, T)
     pad = getattr(cfg, 'pad_token_id', None)

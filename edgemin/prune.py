@@ -147,7 +147,7 @@ def choose_neurons(scores: list[np.ndarray], fraction: float) -> list[list[int]]
     "Per layer, the FFN neurons to keep after removing `fraction` of each layer's neurons (at least one kept)."
     return [sorted(np.argsort(-s, kind='stable')[:max(1, len(s) - int(round(fraction * len(s))))].tolist()) for s in scores]
 
-# %% ../nbs/05_prune.ipynb #99c51524
+# %% ../nbs/05_prune.ipynb #43fcbd28
 @dataclass
 class PruneRecord:
     "What pruning did: scores, what was removed, and metrics and profiles before, after pruning and after recovery."
@@ -209,8 +209,9 @@ def prune(model: nn.Module,                     # a fine-tuned model (not modifi
     "Prune heads and FFN neurons of a copy of `model` by importance, then recover; returns the model and a `PruneRecord`."
     _check_data(model, data)
     t0 = time.perf_counter()
-    from edgemin.profile import profile
-    prof = lambda m: profile(m, seq_len=data.max_length, batch_sizes=(1,) if profile_latency else (), runs=5).to_dict()
+    from edgemin.profile import profile, max_positions
+    seq = min(data.max_length, max_positions(model))
+    prof = lambda m: profile(m, seq_len=seq, batch_sizes=(1,) if profile_latency else (), runs=5).to_dict()
     ref = teacher if teacher is not None else copy.deepcopy(model).eval()
     pruned = copy.deepcopy(model).eval()
     rec = PruneRecord(data.task.name, config.to_dict(), shapes_before=shapes(model),
