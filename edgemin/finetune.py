@@ -52,11 +52,11 @@ class FinetuneConfig:
         if bad: raise ValueError(f"FinetuneConfig has no field(s) {sorted(bad)}; valid: {[f.name for f in dataclasses.fields(cls)]}")
         return cls(**d)
 
-# %% ../nbs/03_finetune.ipynb #e0702388
+# %% ../nbs/03_finetune.ipynb #de0ae7f9
 def predict(model, data: TaskData, split: str, batch_size: int = 128, progress: bool = False) -> tuple[np.ndarray, np.ndarray]:
     "Logits (N, C) and labels (N,) of `model` over a split, in order."
     model.eval()
-    dev = next(model.parameters()).device
+    dev = next(model.parameters(), torch.empty(0)).device        # models without parameters (ONNX Runtime) run on the CPU
     out, ys = [], []
     with torch.inference_mode():
         for b in tqdm(data.loader(split, batch_size), desc=f'Evaluating {split}', disable=not progress, leave=False):

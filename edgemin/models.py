@@ -19,7 +19,7 @@ from .data import DataError, get_task, resolve_checkpoint, TaskSpec
 # %% auto #0
 __all__ = ['ARCHS', 'WEIGHTS', 'ModelError', 'Arch', 'arch_for', 'Layer', 'layers', 'shapes', 'tiny_model', 'capture_qkv',
            'attention_probs', 'mask_heads', 'EmptyAttention', 'slice_layer', 'atomic_dir', 'write_model', 'save_model',
-           'load_model', 'load_teacher', 'make_student']
+           'build_model', 'load_model', 'load_teacher', 'make_student']
 
 # %% ../nbs/02_models.ipynb #b6eaca47
 class ModelError(ValueError):
@@ -275,7 +275,7 @@ def save_model(model: PreTrainedModel, path: str | Path, tokenizer=None) -> Path
     with atomic_dir(path) as tmp: write_model(model, tmp, tokenizer)
     return Path(path)
 
-# %% ../nbs/02_models.ipynb #c2e98d24
+# %% ../nbs/02_models.ipynb #1e004e28
 def _check_dir(path: Path) -> Path:
     "The weights file of checkpoint directory `path`, or a `ModelError` saying what is missing."
     if not path.is_dir(): raise ModelError(f"Model directory {str(path)!r} does not exist")
@@ -305,14 +305,18 @@ def _apply_shapes(model: PreTrainedModel, s: dict):
             slice_layer(model, i, range(s['heads'][i]) if s['heads'][i] != l.n_heads else None,
                         range(s['ffn'][i]) if s['ffn'][i] != l.ffn_dim else None, allow_empty=True)
 
+def build_model(cfg) -> PreTrainedModel:
+    "A randomly initialised sequence classifier for `cfg`, with the per-layer shapes it records (`edgemin_shapes`)."
+    arch_for(cfg)
+    model = AutoModelForSequenceClassification.from_config(cfg)
+    if getattr(cfg, 'edgemin_shapes', None): _apply_shapes(model, cfg.edgemin_shapes)
+    return model
+
 def load_model(path: str | Path) -> PreTrainedModel:
     "Load a sequence classifier saved by `save_model` (any per-layer shapes) from a local directory, safetensors only."
     path = Path(resolve_checkpoint(path))
     wf = _check_dir(path)
-    cfg = AutoConfig.from_pretrained(path, trust_remote_code=False)
-    arch_for(cfg)
-    model = AutoModelForSequenceClassification.from_config(cfg)
-    if getattr(cfg, 'edgemin_shapes', None): _apply_shapes(model, cfg.edgemin_shapes)
+    model = build_model(AutoConfig.from_pretrained(path, trust_remote_code=False))
     sd = _read_weights(wf)
     res = model.load_state_dict(sd, strict=False)
     missing = [k for k in res.missing_keys if not k.endswith('position_ids')]

@@ -63,7 +63,7 @@ def flops(model: nn.Module,
     out['total'] = sum(out.values())
     return out
 
-# %% ../nbs/07_profile.ipynb #589d94bb
+# %% ../nbs/07_profile.ipynb #c514801a
 @contextmanager
 def eager_attention(model: nn.Module):
     "Context manager: run `model` with eager (unfused) attention, restoring its attention implementation after."
@@ -93,7 +93,7 @@ def dummy_inputs(model: nn.Module, batch: int = 1, seq_len: int = 128, seed: int
     ids = torch.randint(0, cfg.vocab_size, (batch, seq_len), generator=g)      # (B, T)
     pad = getattr(cfg, 'pad_token_id', None)
     if pad is not None: ids[ids == pad] = (pad + 1) % cfg.vocab_size
-    dev = next(model.parameters()).device
+    dev = next(model.parameters(), torch.empty(0)).device          # parameter-less models (ONNX Runtime) run on the CPU
     return dict(input_ids=ids.to(dev), attention_mask=torch.ones_like(ids).to(dev))
 
 def _forward(model: nn.Module, inputs: dict):
@@ -119,13 +119,14 @@ def thop_macs(model: nn.Module, seq_len: int = 128, batch: int = 1,
         return thop.profile(m, inputs=(dummy_inputs(m, batch, seq_len)['input_ids'],), verbose=False,
                             custom_ops={} if layernorm else {nn.LayerNorm: zero_ops})[0]
 
-# %% ../nbs/07_profile.ipynb #1caa0ea0
-WEIGHT_FILES = ('*.safetensors',)   # weight files counted in a model directory; the ONNX stage adds its own patterns
+# %% ../nbs/07_profile.ipynb #78c7b13b
+WEIGHT_FILES = ('*.safetensors', '*.onnx')   # weight files counted in a model directory (an EdgeMIN bundle holds model.onnx)
 
 def size_on_disk(model_or_path: nn.Module | str | Path,  # a model, a saved model directory, or one weights file
                  patterns: Sequence[str] = WEIGHT_FILES, # file patterns counted in a directory
                 ) -> int:
     "Bytes of the weights as saved."
+    if getattr(model_or_path, 'onnx_path', None): return Path(model_or_path.onnx_path).stat().st_size   # an ONNX Runtime model
     if isinstance(model_or_path, nn.Module):
         with tempfile.TemporaryDirectory() as tmp: return size_on_disk(save_model(model_or_path, Path(tmp)/'m'), patterns)
     p = Path(model_or_path)
@@ -165,7 +166,7 @@ def _timed_runs(fn: Callable, warmup: int, min_runs: int, min_seconds: float, ma
         t0 = time.perf_counter(); fn(); times.append(time.perf_counter() - t0)
     return times
 
-# %% ../nbs/07_profile.ipynb #ab93f051
+# %% ../nbs/07_profile.ipynb #8053173f
 def latency(model: nn.Module,
             batch: int = 1,             # sequences per forward pass
             seq_len: int = 128,         # tokens per sequence
@@ -177,7 +178,7 @@ def latency(model: nn.Module,
            ) -> dict:
     "CPU latency of one forward pass in milliseconds: median, 90th percentile and mean over the timed runs."
     if max_runs < min_runs or min_runs < 1: raise ValueError(f"need 1 <= min_runs <= max_runs, got {min_runs} and {max_runs}")
-    if next(model.parameters()).device.type != 'cpu': raise ValueError("latency measures CPU inference: move the model with model.cpu()")
+    if next(model.parameters(), torch.empty(0)).device.type != 'cpu': raise ValueError("latency measures CPU inference: move the model with model.cpu()")
     inputs = dummy_inputs(model, batch, seq_len)
     with num_threads(threads or physical_cores()) as n, eval_mode(model):
         ms = 1000 * np.array(_timed_runs(lambda: _forward(model, inputs), warmup, min_runs, min_seconds, max_runs))
@@ -283,11 +284,15 @@ def _si(x: float) -> str:
         if abs(x) >= div: return f"{x / div:.3g}{pre}"
     return f"{x:.3g} "
 
-# %% ../nbs/07_profile.ipynb #25bfcfbb
+# %% ../nbs/07_profile.ipynb #112d85f6
 def _as_model(model_or_dir) -> tuple[nn.Module, Path | None]:
-    "The model, and its directory when given one (loaded with `load_model`, whose `ModelError` says what is wrong)."
+    "The model, and its directory when given one: an ONNX bundle (model.onnx) runs in ONNX Runtime, else `load_model`."
     if isinstance(model_or_dir, nn.Module): return model_or_dir, None
-    return load_model(model_or_dir), Path(model_or_dir)
+    p = Path(model_or_dir)
+    if (p/'model.onnx').is_file():
+        from edgemin.quantize import OnnxClassifier
+        return OnnxClassifier.from_bundle(p), p
+    return load_model(p), p
 
 def _name(model: nn.Module, path: Path | None) -> str:
     "A readable name: the directory, else where the model came from, else its class."
@@ -310,5 +315,6 @@ def profile(model_or_dir: nn.Module | str | Path,  # a model, or a directory sav
     memory = peak_memory(model, 1, seq_len)
     lat = [latency(model, b, n, threads, min_runs=runs, min_seconds=min_seconds, max_runs=max(runs, 1000))
            for b in batch_sizes for n in lens]
-    return Profile(name=name or _name(model, path), params=count_params(model), size_bytes=size_on_disk(path or model),
-                   seq_len=seq_len, flops=flops(model, seq_len), latency=lat, memory=memory, environment=environment())
+    shape = model.skeleton() if hasattr(model, 'skeleton') else model   # an ONNX model is counted on its float skeleton
+    return Profile(name=name or _name(model, path), params=count_params(shape), size_bytes=size_on_disk(path or model),
+                   seq_len=seq_len, flops=flops(shape, seq_len), latency=lat, memory=memory, environment=environment())
