@@ -13,7 +13,8 @@ from .data import DataError, describe, get_task, load_task, load_tokenizer, toke
 from .models import ModelError
 
 # %% auto #0
-__all__ = ['data_command', 'finetune_command', 'distill_command', 'prune_command', 'profile_command', 'build_parser', 'main']
+__all__ = ['data_command', 'finetune_command', 'distill_command', 'prune_command', 'quantize_command', 'profile_command',
+           'build_parser', 'main']
 
 # %% ../nbs/10_cli.ipynb #335bcbe2
 def _fmt_split(name: str, d: dict) -> str:
@@ -114,6 +115,36 @@ def prune_command(args):
         print(f"saved to {out}")
     return rec
 
+# %% ../nbs/10_cli.ipynb #207f363f
+def quantize_command(args):
+    "Quantize a model; write a bundle (ONNX Runtime) or a record (PyTorch backends)."
+    from edgemin.quantize import QuantizeConfig, quantize, save_bundle
+    from edgemin.models import load_model
+    from edgemin.profile import profile
+    cfg = QuantizeConfig(mode=args.mode, backend=args.backend, per_channel=args.per_channel, calibration=args.calibration,
+                         calib_batches=args.calib_batches, quantize_embeddings=args.int8_embeddings, accuracy_budget=args.accuracy_budget)
+    model = load_model(args.model)
+    data = None
+    if args.task:
+        data = prepare(args.task, args.model, max_length=args.max_length, data_dir=args.data_dir,
+                       train_fraction=args.train_fraction, max_train=args.max_train, seed=args.data_seed)
+    elif args.mode in ('static', 'qat') or args.accuracy_budget is not None:
+        raise ValueError(f"--mode {args.mode}{' with --accuracy-budget' if args.accuracy_budget is not None else ''} needs --task (calibration / training data)")
+    q, rec = quantize(model, cfg, data)
+    print(rec._repr_markdown_())
+    if args.out:
+        out = Path(args.out)
+        if args.backend == 'onnxruntime':
+            from edgemin.data import load_tokenizer
+            prof = profile(q, seq_len=min(128, args.max_length), batch_sizes=(1,), runs=args.runs).to_dict()
+            save_bundle(q, out, load_tokenizer(args.model), rec, prof)
+            print(f"bundle written to {out} (run it with onnxruntime and tokenizers alone: see {out/'README.md'})")
+        else:
+            out.mkdir(parents=True, exist_ok=True)
+            (out/'quantize_record.json').write_text(json.dumps(rec.to_dict(), indent=1))
+            print(f"record written to {out/'quantize_record.json'} (PyTorch-quantized models are not saved: use the onnxruntime backend to deploy)")
+    return rec
+
 # %% ../nbs/10_cli.ipynb #4fbe3c50
 def profile_command(args):
     "Profile a saved model and print the table (and write JSON with --json)."
@@ -131,7 +162,7 @@ def profile_command(args):
         print(f"wrote {args.json}")
     return p
 
-# %% ../nbs/10_cli.ipynb #d8193345
+# %% ../nbs/10_cli.ipynb #1501127a
 def build_parser() -> argparse.ArgumentParser:
     "The argument parser of the `edgemin` command."
     p = argparse.ArgumentParser(prog='edgemin', description='EdgeMIN: shrink fine-tuned transformer encoders for edge devices.')
@@ -192,6 +223,24 @@ def build_parser() -> argparse.ArgumentParser:
     pu.add_argument('--seed', type=int, default=0)
     pu.add_argument('--out', help='save the pruned model (weights, config, tokenizer, record) here')
     pu.set_defaults(func=prune_command)
+    qu = sub.add_parser('quantize', help='INT8 / FP16 quantization and a deployable ONNX bundle')
+    qu.add_argument('--model', required=True, help='the float model directory')
+    qu.add_argument('--mode', default='dynamic', help='dynamic (default), static, qat or fp16')
+    qu.add_argument('--backend', default='onnxruntime', help='onnxruntime (default), torch or torchao')
+    qu.add_argument('--task', help='task data for calibration, QAT, agreement and dev metrics')
+    qu.add_argument('--data-dir', help='classic glue_data directory (default: $EDGEMIN_GLUE_DIR, else the Hub)')
+    qu.add_argument('--train-fraction', type=float, default=0.1, help='share of the training split used (default 0.1)')
+    qu.add_argument('--max-train', type=int)
+    qu.add_argument('--data-seed', type=int, default=0)
+    qu.add_argument('--max-length', type=int, default=128)
+    qu.add_argument('--per-channel', action='store_true', help='per-channel weight scales')
+    qu.add_argument('--calibration', default='minmax', help='static: minmax (default), entropy or percentile')
+    qu.add_argument('--calib-batches', type=int, default=16)
+    qu.add_argument('--int8-embeddings', action='store_true', help='also quantize the word embeddings')
+    qu.add_argument('--accuracy-budget', type=float, help='max dev drop; the most sensitive layers stay float')
+    qu.add_argument('--runs', type=int, default=10, help='latency runs for the model card')
+    qu.add_argument('--out', help='bundle directory (onnxruntime) or record directory (torch backends)')
+    qu.set_defaults(func=quantize_command)
     pr = sub.add_parser('profile', help='measure a saved model: parameters, size, FLOPs, latency, memory')
     pr.add_argument('model', help='model directory (saved by EdgeMIN or any Hugging Face checkpoint directory)')
     pr.add_argument('--seq-len', type=int, default=128, help='sequence length in tokens (default 128)')
