@@ -22,7 +22,7 @@ from .distill import DistillConfig, Phase, HintonKD, distill
 # %% auto #0
 __all__ = ['SNIPPET', 'affine_params', 'fake_quantize', 'QuantizeConfig', 'input_names', 'export_onnx', 'OnnxClassifier',
            'ort_quantize', 'family_config', 'torch_quantize', 'FakeQuantLinear', 'swap_linears', 'qat', 'sensitivity',
-           'QuantizeRecord', 'agreement', 'quantize', 'save_bundle', 'model_card']
+           'QuantizeRecord', 'logit_agreement', 'agreement', 'quantize', 'save_bundle', 'model_card']
 
 # %% ../nbs/06_quantize.ipynb #7baaf120
 def affine_params(x: torch.Tensor, symmetric: bool = True, per_channel: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
@@ -263,7 +263,7 @@ def sensitivity(model: nn.Module, data: TaskData, cfg: QuantizeConfig, workdir: 
         out.append({'layer': i, 'drop': base - evaluate(q, data)[main]})
     return out
 
-# %% ../nbs/06_quantize.ipynb #ea18ec2b
+# %% ../nbs/06_quantize.ipynb #2f3d757e
 @dataclass
 class QuantizeRecord:
     "What quantization did and cost: sizes, agreement with the float model, dev metrics, sensitivity, the machine's ISA."
@@ -295,12 +295,23 @@ class QuantizeRecord:
         if self.excluded_layers: rows.append(f"layers kept in float: {self.excluded_layers}")
         return '\n\n'.join(rows)
 
-def agreement(a: nn.Module, b: nn.Module, data: TaskData, n: int = 512) -> dict:
-    "Max |logit difference| and share of equal predictions of two models on the first `n` dev examples."
-    sub = dataclasses.replace(data, encoded={data.eval_split: data.encoded[data.eval_split].select(range(min(n, len(data.encoded[data.eval_split]))))})
-    la, _ = predict(a, sub, data.eval_split); lb, _ = predict(b, sub, data.eval_split)
+def logit_agreement(la: np.ndarray, lb: np.ndarray) -> dict:
+    "Max |logit difference| and share of equal predictions (correlation for regression) of two logit arrays."
     same = (la.argmax(-1) == lb.argmax(-1)).mean() if la.shape[-1] > 1 else float(np.corrcoef(la[:, 0], lb[:, 0])[0, 1])
     return {'examples': len(la), 'max_abs_logit_diff': float(np.abs(la - lb).max()), 'prediction_agreement': float(same)}
+
+def agreement(a: nn.Module, b: nn.Module, data: TaskData, n: int = 512) -> dict:
+    "`logit_agreement` of two models on the first `n` dev examples."
+    sub = dataclasses.replace(data, encoded={data.eval_split: data.encoded[data.eval_split].select(range(min(n, len(data.encoded[data.eval_split]))))})
+    return logit_agreement(predict(a, sub, data.eval_split)[0], predict(b, sub, data.eval_split)[0])
+
+def _dev(model, data: TaskData) -> tuple[dict, np.ndarray]:
+    "Dev metrics (with the mean loss) and the logits they came from."
+    from edgemin.data import compute_metrics
+    logits, y = predict(model, data, data.eval_split)
+    lt, yt = torch.from_numpy(logits), torch.from_numpy(y)
+    loss = (torch.nn.functional.mse_loss(lt.view(-1), yt.float()) if data.task.is_regression else torch.nn.functional.cross_entropy(lt, yt.long()))
+    return compute_metrics(data.task, logits, y) | {'loss': float(loss)}, logits
 
 def _quantize_model(model, cfg: QuantizeConfig, data, workdir: Path):
     "The quantized model for one config (no budget search), and the float ONNX path if one was made."
@@ -333,9 +344,9 @@ def quantize(model: nn.Module,                   # a float sequence classifier (
         rec.qat = drec.to_dict()
     q, f32 = _quantize_model(src, cfg, calib_data, workdir)
     if calib_data is not None:
-        rec.dev_float = evaluate(model, calib_data)
-        main = calib_data.task.main_metric
-        rec.dev = evaluate(q, calib_data)
+        main, n = calib_data.task.main_metric, cfg.agreement_examples
+        rec.dev_float, lf = _dev(model, calib_data)
+        rec.dev, lq = _dev(q, calib_data)
         if cfg.accuracy_budget is not None and rec.dev_float[main] - rec.dev[main] > cfg.accuracy_budget:
             rec.sensitivity = sensitivity(src, calib_data, cfg, workdir)
             order = [s['layer'] for s in sorted(rec.sensitivity, key=lambda s: -s['drop'])]
@@ -343,11 +354,11 @@ def quantize(model: nn.Module,                   # a float sequence classifier (
             for layer in order:
                 excl.append(layer)
                 q, f32 = _quantize_model(src, dataclasses.replace(cfg, exclude_layers=tuple(excl)), calib_data, workdir)
-                rec.dev = evaluate(q, calib_data)
+                rec.dev, lq = _dev(q, calib_data)
                 if rec.dev_float[main] - rec.dev[main] <= cfg.accuracy_budget: break
             rec.excluded_layers = sorted(excl)
-        rec.agreement = agreement(model, q, calib_data, cfg.agreement_examples)
-        if f32 is not None: rec.export_agreement = agreement(src, OnnxClassifier(f32, model.config), calib_data, cfg.agreement_examples)
+        rec.agreement = logit_agreement(lf[:n], lq[:n])
+        if f32 is not None: rec.export_agreement = agreement(src, OnnxClassifier(f32, model.config), calib_data, n)
     if f32 is not None: rec.onnx_float_size_bytes = f32.stat().st_size
     rec.size_bytes = size_on_disk(q) if cfg.backend == 'onnxruntime' else _torch_size(q)
     rec.wall_time_s = round(time.perf_counter() - t0, 2)
