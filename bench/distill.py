@@ -10,30 +10,20 @@ it, see edgemin.distill.recipe), over 3 seeds; the best two objectives are then 
 Results: bench/results/distill.json and distill.md, rewritten after every run (a re-run skips finished runs).
 The teacher comes from the cache of bench/teacher.py (same recipe); it is fine-tuned first if it is missing.
 """
-import argparse, datetime, json, os, statistics, sys, time
+import argparse, datetime, json, statistics
 from pathlib import Path
 
-import torch
-
-from edgemin.data import prepare, get_task
-from edgemin.models import load_teacher, make_student
-from edgemin.finetune import FinetuneConfig, finetune_teacher, evaluate
-from edgemin.distill import RECIPES, recipe, distill
+from common import RESULTS, task_data, teacher as cached_teacher, write_atomic
+from edgemin.data import get_task
+from edgemin.models import make_student
+from edgemin.finetune import evaluate
+from edgemin.distill import recipe, distill
 from edgemin.profile import profile, environment
 
-ROOT = Path(__file__).resolve().parents[1]
 OBJECTIVES = ['minilmv2', 'minilm', 'hinton', 'distilbert', 'pkd', 'tinybert', 'mlkd']
 STUDENTS = {'4x384': dict(layers=4, init='every_other'),
             '4x256': dict(layers=4, hidden=256, heads=8, ffn=1024, init='random')}
 NEEDS_EQUAL_HEADS = {'minilm', 'tinybert'}        # compare heads one to one: only the 12-head student
-TEACHER_RECIPE = dict(lr=1e-4, eval_batch_size=128, weight_decay=0.01, warmup_ratio=0.1, max_grad_norm=1.0, seed=0)
-
-def teacher_config(task: str) -> FinetuneConfig:
-    "bench/teacher.py's recipe for the 10% subset, so the cached teacher is reused."
-    return FinetuneConfig(epochs=5.0, batch_size=16, **TEACHER_RECIPE)
-
-def write_atomic(path: Path, text: str):
-    tmp = path.with_suffix(path.suffix + '.tmp'); tmp.write_text(text); tmp.replace(path)
 
 def summarize(runs: list) -> list:
     "Mean and std over seeds per (task, student, objective)."
@@ -81,8 +71,7 @@ def main(argv=None):
     ap.add_argument('--objectives', nargs='+', default=OBJECTIVES)
     ap.add_argument('--smoke', action='store_true')
     args = ap.parse_args(argv)
-    gd = os.environ.get('EDGEMIN_GLUE_DIR') or str(ROOT.parent/'shared'/'data'/'glue')
-    out = ROOT/'bench'/'results'; out.mkdir(parents=True, exist_ok=True)
+    out = RESULTS; out.mkdir(parents=True, exist_ok=True)
     if args.smoke: args.steps, args.seeds, args.objectives = 4, [0], args.objectives
     jpath = out/('distill_smoke.json' if args.smoke else 'distill.json')
     res = json.loads(jpath.read_text()) if jpath.is_file() and not args.smoke else {'runs': [], 'profiles': {}, 'teacher_dev': {}}
@@ -93,9 +82,9 @@ def main(argv=None):
         if not args.smoke: write_atomic(out/'distill.md', render_md(res))
 
     def run_task(task, students, objectives):
-        data = prepare(task, 'minilm-l6', max_length=128, data_dir=gd, train_fraction=0.1, seed=0)
+        data = task_data(task)
         if args.smoke: data.encoded['validation'] = data.encoded['validation'].select(range(64))
-        teacher, trec = finetune_teacher('minilm-l6', data, teacher_config(task), progress=True)
+        teacher = cached_teacher(data)
         tdev = res['teacher_dev'].get(task) if not args.smoke else None
         tdev = tdev or evaluate(teacher, data); res['teacher_dev'][task] = tdev
         for st in students:

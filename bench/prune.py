@@ -8,35 +8,20 @@ and FFN pruning. Run for the fine-tuned offline teacher and for a distilled 4x38
 Results: bench/results/prune.json, prune.md and prune_*.png, rewritten after every point.
 The teacher comes from the cache of bench/teacher.py (same recipe); the student is distilled here once and cached.
 """
-import argparse, datetime, json, os, copy
+import argparse, datetime, json, copy
 from pathlib import Path
 
-import numpy as np
-
-from edgemin.data import prepare
-from edgemin.models import load_model, make_student, save_model, shapes
-from edgemin.finetune import FinetuneConfig, finetune_teacher, evaluate, cache_dir
-from edgemin.distill import recipe, distill, DistillConfig, Phase, HintonKD
-from edgemin.prune import PruneConfig, importance, normalize_by_layer, prune_once, prune
+from common import RESULTS, task_data, teacher as cached_teacher, student as cached_student, write_atomic
+from edgemin.models import shapes
+from edgemin.finetune import evaluate
+from edgemin.distill import distill, DistillConfig, Phase, HintonKD
+from edgemin.prune import PruneConfig, importance, normalize_by_layer, prune_once
 from edgemin.profile import latency, count_params, environment
 
-ROOT = Path(__file__).resolve().parents[1]
 KINDS = ['michel', 'grad_norm', 'random']
 HEAD_FRACS = [round(0.1 * i, 1) for i in range(10)]
 FFN_FRACS = [round(0.1 * i, 1) for i in range(6)]
 RECOVER_FRACS = [0.2, 0.4, 0.6, 0.8]
-TEACHER_CFG = FinetuneConfig(epochs=5.0, batch_size=16, lr=1e-4, eval_batch_size=128, weight_decay=0.01, warmup_ratio=0.1, max_grad_norm=1.0, seed=0)
-
-def write_atomic(path: Path, text: str):
-    tmp = path.with_suffix(path.suffix + '.tmp'); tmp.write_text(text); tmp.replace(path)
-
-def student_for(teacher, data, steps: int):
-    "A 4x384 MiniLMv2 student, distilled once and cached."
-    path = cache_dir()/'bench'/f'prune-student-{data.fingerprint()}-{steps}'
-    if (path/'model.safetensors').is_file(): return load_model(path)
-    s, _ = distill(make_student(teacher, layers=4), teacher, data, recipe('minilmv2', max_steps=steps, lr=1e-4, batch_size=32))
-    save_model(s, path, data.tokenizer)
-    return s
 
 def plots(res: dict, out: Path):
     import matplotlib; matplotlib.use('Agg')
@@ -95,9 +80,8 @@ def main(argv=None):
     ap.add_argument('--student-steps', type=int, default=600)
     ap.add_argument('--smoke', action='store_true')
     args = ap.parse_args(argv)
-    gd = os.environ.get('EDGEMIN_GLUE_DIR') or str(ROOT.parent/'shared'/'data'/'glue')
-    out = ROOT/'bench'/'results'; out.mkdir(parents=True, exist_ok=True)
-    data = prepare('sst2', 'minilm-l6', max_length=128, data_dir=gd, train_fraction=0.1, seed=0)
+    out = RESULTS; out.mkdir(parents=True, exist_ok=True)
+    data = task_data('sst2')
     if args.smoke:
         data.encoded['validation'] = data.encoded['validation'].select(range(64))
         args.calib_batches, args.recover_steps, args.student_steps = 2, 2, 4
@@ -108,8 +92,8 @@ def main(argv=None):
         res['updated'] = datetime.datetime.now().isoformat(timespec='seconds')
         write_atomic(jpath, json.dumps(res, indent=1))
         if not args.smoke: write_atomic(out/'prune.md', render_md(res)); plots(res, out)
-    teacher, _ = finetune_teacher('minilm-l6', data, TEACHER_CFG)
-    models = {'teacher': teacher, 'student-4x384': student_for(teacher, data, args.student_steps)}
+    teacher = cached_teacher(data)
+    models = {'teacher': teacher, 'student-4x384': cached_student(teacher, data, args.student_steps)}
     rcfg = DistillConfig(phases=(Phase((HintonKD(),), max_steps=args.recover_steps),), lr=1e-4, batch_size=32)
     lat = lambda m: latency(m, batch=1, seq_len=128, min_runs=10, min_seconds=0.5)['median_ms']
     for name, model in models.items():
