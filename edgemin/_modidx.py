@@ -288,4 +288,9 @@ d = { 'settings': { 'branch': 'main',
                                   'edgemin.quantize.save_bundle': ('quantize.html#save_bundle', 'edgemin/quantize.py'),
                                   'edgemin.quantize.sensitivity': ('quantize.html#sensitivity', 'edgemin/quantize.py'),
                                   'edgemin.quantize.swap_linears': ('quantize.html#swap_linears', 'edgemin/quantize.py'),
-                                  'edgemin.quantize.torch_quantize': ('quantize.html#torch_quantize', 'edgemin/quantize.py')}}}
+                                  'edgemin.quantize.torch_quantize': ('quantize.html#torch_quantize', 'edgemin/quantize.py')},
+            'edgemin.viz': { 'edgemin.viz.pareto_front': ('viz.html#pareto_front', 'edgemin/viz.py'),
+                             'edgemin.viz.plot_head_importance': ('viz.html#plot_head_importance', 'edgemin/viz.py'),
+                             'edgemin.viz.plot_relations': ('viz.html#plot_relations', 'edgemin/viz.py'),
+                             'edgemin.viz.plot_tradeoff': ('viz.html#plot_tradeoff', 'edgemin/viz.py'),
+                             'edgemin.viz.relation_kl_rows': ('viz.html#relation_kl_rows', 'edgemin/viz.py')}}}
