@@ -28,13 +28,11 @@ $(STAMP): settings.ini setup.py
 
 install: $(STAMP)
 
-# The main job, as far as it exists: look at the data, fine-tune the offline teacher on the 10% SST-2 subset
-# (cached in $$EDGEMIN_CACHE, so a second run reuses it), and profile it.
+# The main job: the sst2-offline preset end to end (fine-tune the offline teacher on 10% of SST-2, distill, prune,
+# quantize; every stage evaluated and profiled) into runs/sst2-offline, with report.md there. Resumable.
 DEMO_ENV := $(if $(GLUE_DIR),EDGEMIN_GLUE_DIR="$(GLUE_DIR)")
 demo: $(STAMP)
-	$(DEMO_ENV) $(BIN)/edgemin data sst2 --train-fraction 0.1 --tokenizer minilm-l6
-	$(DEMO_ENV) $(BIN)/edgemin finetune --task sst2 --teacher minilm-l6 --train-fraction 0.1 --epochs 1 --out runs/demo/teacher
-	$(DEMO_ENV) $(BIN)/edgemin profile runs/demo/teacher --task sst2 --json runs/demo/teacher-profile.json
+	$(DEMO_ENV) $(BIN)/edgemin run --preset sst2-offline --out runs/sst2-offline
 
 # Tests never touch the network: the Hub is switched off and GLUE comes from GLUE_DIR (real-data tests skip without it).
 TEST_ENV := HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1 TRANSFORMERS_OFFLINE=1 $(if $(GLUE_DIR),EDGEMIN_GLUE_DIR="$(GLUE_DIR)")

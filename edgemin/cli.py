@@ -13,8 +13,34 @@ from .data import DataError, describe, get_task, load_task, load_tokenizer, toke
 from .models import ModelError
 
 # %% auto #0
-__all__ = ['data_command', 'finetune_command', 'distill_command', 'prune_command', 'quantize_command', 'profile_command',
-           'build_parser', 'main']
+__all__ = ['run_command', 'report_command', 'compare_command', 'data_command', 'finetune_command', 'distill_command',
+           'prune_command', 'quantize_command', 'profile_command', 'build_parser', 'main']
+
+# %% ../nbs/10_cli.ipynb #af946602
+def run_command(args):
+    "Run the pipeline and print the report table."
+    from edgemin.pipeline import load_config, run, PRESETS
+    if args.config and args.preset: raise ValueError("give a config file or --preset, not both")
+    cfg = load_config(args.preset or args.config, args.overrides)
+    out = Path(args.out or Path('runs')/cfg.name)
+    t0 = time.perf_counter()
+    rep = run(cfg, out)
+    print(rep.table())
+    print(f"report: {out/'report.md'} ({time.perf_counter() - t0:.0f} s)")
+    return rep
+
+def report_command(args):
+    "Re-render a run's report."
+    from edgemin.pipeline import write_report
+    rep = write_report(args.run_dir)
+    print(rep.table()); print(f"report: {Path(args.run_dir)/'report.md'}")
+    return rep
+
+def compare_command(args):
+    "Tabulate several runs."
+    from edgemin.pipeline import compare
+    t = compare(args.run_dirs); print(t)
+    return t
 
 # %% ../nbs/10_cli.ipynb #335bcbe2
 def _fmt_split(name: str, d: dict) -> str:
@@ -162,11 +188,23 @@ def profile_command(args):
         print(f"wrote {args.json}")
     return p
 
-# %% ../nbs/10_cli.ipynb #1501127a
+# %% ../nbs/10_cli.ipynb #eaf98f82
 def build_parser() -> argparse.ArgumentParser:
     "The argument parser of the `edgemin` command."
     p = argparse.ArgumentParser(prog='edgemin', description='EdgeMIN: shrink fine-tuned transformer encoders for edge devices.')
     sub = p.add_subparsers(dest='command', required=True)
+    r = sub.add_parser('run', help='the whole pipeline: teacher -> distill -> prune -> quantize, with a report')
+    r.add_argument('config', nargs='?', help='YAML / JSON config file')
+    r.add_argument('--preset', help='a named configuration: sst2-offline, sst2-distilbert, mrpc, rte, qqp, mnli')
+    r.add_argument('--out', help='run directory (default runs/NAME)')
+    r.add_argument('overrides', nargs='*', default=[], help='key=value overrides, e.g. prune.heads=0.4')
+    r.set_defaults(func=run_command)
+    rp = sub.add_parser('report', help="re-render a run's report")
+    rp.add_argument('run_dir')
+    rp.set_defaults(func=report_command)
+    cp = sub.add_parser('compare', help='several runs side by side')
+    cp.add_argument('run_dirs', nargs='+')
+    cp.set_defaults(func=compare_command)
     d = sub.add_parser('data', help='load, subset, tokenize and describe a GLUE task')
     d.add_argument('task', help="GLUE task name: sst2, mrpc, rte, cola, stsb, qqp, mnli, qnli, wnli (any usual spelling)")
     d.add_argument('--data-dir', help='classic glue_data directory (default: $EDGEMIN_GLUE_DIR, else the Hugging Face Hub)')
@@ -257,6 +295,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     "Run the `edgemin` command; input errors print one line and return 2."
     args = build_parser().parse_args(argv)
+    if args.command == 'run' and args.config and '=' in args.config:      # `edgemin run --preset X a=b`: no file given
+        args.overrides, args.config = [args.config, *args.overrides], None
     try: args.func(args)
     except (DataError, ModelError, ValueError) as e:
         print(f"edgemin {args.command}: error: {e}", file=sys.stderr)
