@@ -24,7 +24,7 @@ from .profile import profile, environment
 __all__ = ['STAGES', 'PRESETS', 'REPORT_SCHEMA', 'DataSpec', 'StudentSpec', 'DistillSpec', 'PruneSpec', 'ProfileSpec',
            'RunConfig', 'apply_overrides', 'load_config', 'Context', 'run', 'write_report', 'Report', 'compare']
 
-# %% ../nbs/08_pipeline.ipynb #5653f108
+# %% ../nbs/08_pipeline.ipynb #5f7bfb57
 @dataclass(frozen=True)
 class DataSpec:
     "Which data the run uses."
@@ -102,7 +102,7 @@ class RunConfig:
     student: StudentSpec = StudentSpec()
     distill: DistillSpec = DistillSpec()
     prune: PruneSpec = PruneSpec()
-    quantize: QuantizeConfig = QuantizeConfig()
+    quantize: QuantizeConfig = QuantizeConfig(quantize_embeddings=True)   # a small model's word embeddings are most of its size
     profile: ProfileSpec = ProfileSpec()
 
     def __post_init__(self):
@@ -198,7 +198,7 @@ PRESETS = {
     'mnli': lambda: RunConfig(name='mnli', task='mnli'),
 }
 
-# %% ../nbs/08_pipeline.ipynb #aac0914e
+# %% ../nbs/08_pipeline.ipynb #745cc11b
 @dataclass
 class Context:
     "What the stages share in a run."
@@ -225,6 +225,7 @@ def _stage(name: str, ctx: Context, fn, model):
         out = OnnxClassifier.from_bundle(d) if (d/'model.onnx').is_file() else load_model(d)
         print(f"[{name}] already complete: resumed from {d}")
         return out, summary
+    for stale in ctx.root.glob(f'.{name}.tmp-*'): shutil.rmtree(stale, ignore_errors=True)   # left by a killed run
     t0 = time.perf_counter()
     out, record = fn(model, ctx)
     wall = round(time.perf_counter() - t0, 2)
