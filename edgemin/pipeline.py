@@ -184,12 +184,13 @@ def _merge(base: dict, new: dict, where: str) -> dict:
         base[k] = _merge(base[k], v, f'{where}: {k}') if isinstance(base[k], dict) and isinstance(v, dict) else v
     return base
 
-# %% ../nbs/08_pipeline.ipynb #629dd935
+# %% ../nbs/08_pipeline.ipynb #3893d24f
 PRESETS = {
     # the README demo: the offline teacher, 10% of SST-2, a 4-layer student, 30% of heads and 20% of FFN pruned, INT8
+    # (budgets sized so that it finishes in minutes on a laptop CPU; raise them for better students)
     'sst2-offline': lambda: RunConfig(name='sst2-offline', task='sst2', teacher='minilm-l6',
-                                      finetune=FinetuneConfig(epochs=2.0, lr=1e-4, batch_size=32),
-                                      distill=DistillSpec(epochs=2.0), prune=PruneSpec(recover_epochs=0.5)),
+                                      finetune=FinetuneConfig(epochs=1.0, lr=1e-4, batch_size=32),
+                                      distill=DistillSpec(epochs=1.5), prune=PruneSpec(recover_epochs=0.25)),
     # for users online: the Hub's DistilBERT SST-2 teacher (already fine-tuned: no fine-tuning stage runs)
     'sst2-distilbert': lambda: RunConfig(name='sst2-distilbert', task='sst2', teacher='distilbert-base-uncased-finetuned-sst-2-english'),
     'mrpc': lambda: RunConfig(name='mrpc', task='mrpc', data=DataSpec(train_fraction=None), finetune=FinetuneConfig(epochs=3.0, lr=1e-4, batch_size=16)),
