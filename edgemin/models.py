@@ -384,7 +384,7 @@ def load_teacher(name_or_path: str | Path,           # Hub id, local directory, 
     if t is not None: model.config.edgemin_task = t.name
     return model.eval()
 
-# %% ../nbs/02_models.ipynb #9168bdee
+# %% ../nbs/02_models.ipynb #fb517ad6
 def _per_layer_list(v, n: int, default: list[int], what: str) -> list[int]:
     "An int or per-layer list `v` as a list of n ints (None: `default`)."
     if v is None: return list(default)
@@ -446,23 +446,25 @@ def make_student(teacher: PreTrainedModel,
                         a.cfg_ffn: max(ffn_l), 'edgemin_shapes': None, 'edgemin_has_task_head': copying})
     torch.manual_seed(seed)
     s = AutoModelForSequenceClassification.from_config(cfg)
-    if copying:
-        sd = s.state_dict()
-        t_sd = teacher.state_dict()
-        s_prefix, layer_list = s.base_model_prefix, a.layers
+    for i in range(n):                                    # the shape first: per-layer heads and FFN widths
+        if heads_l[i] != nominal or ffn_l[i] != max(ffn_l):
+            slice_layer(s, i, range(heads_l[i]) if heads_l[i] != nominal else None,
+                        range(ffn_l[i]) if ffn_l[i] != max(ffn_l) else None, allow_empty=True)
+    if copying:                                           # then the weights: the leading heads / neurons of each teacher layer
+        sd, t_sd = s.state_dict(), teacher.state_dict()
+        head = f'{s.base_model_prefix}.{a.layers}.'
         for k in sd:
             tk = k
-            head = f'{s_prefix}.{layer_list}.'
             if k.startswith(head):
                 j, rest = k[len(head):].split('.', 1)
                 tk = f'{head}{copy_from[int(j)]}.{rest}'
-            if tk in t_sd and t_sd[tk].shape == sd[k].shape: sd[k] = t_sd[tk].clone()
-            elif tk in t_sd: raise ModelError(f"cannot copy {tk}: shape {tuple(t_sd[tk].shape)} vs {tuple(sd[k].shape)}")
+            if tk not in t_sd: continue
+            tv = t_sd[tk]
+            if tv.shape == sd[k].shape: sd[k] = tv.clone()
+            elif tv.ndim == sd[k].ndim and all(x <= y for x, y in zip(sd[k].shape, tv.shape)):
+                sd[k] = tv[tuple(slice(0, x) for x in sd[k].shape)].clone()
+            else: raise ModelError(f"cannot copy {tk}: shape {tuple(tv.shape)} vs {tuple(sd[k].shape)}")
         s.load_state_dict(sd)
-    for i in range(n):
-        if heads_l[i] != nominal or ffn_l[i] != max(ffn_l):
-            slice_layer(s, i, range(heads_l[i]) if heads_l[i] != nominal else None,
-                        range(ffn_l[i]) if ffn_l[i] != max(ffn_l) else None)
     s.config.edgemin_shapes = shapes(s)
     s.config.edgemin_student_of = {'layers': copy_from if copying else None, 'init': init}
     return s.eval()

@@ -21,8 +21,9 @@ from .quantize import QuantizeConfig, quantize, save_bundle, OnnxClassifier
 from .profile import profile, environment
 
 # %% auto #0
-__all__ = ['STAGES', 'PRESETS', 'REPORT_SCHEMA', 'DataSpec', 'StudentSpec', 'DistillSpec', 'PruneSpec', 'ProfileSpec',
-           'RunConfig', 'apply_overrides', 'load_config', 'Context', 'run', 'write_report', 'Report', 'compare']
+__all__ = ['STAGES', 'PRESETS', 'REPORT_SCHEMA', 'ABLATIONS', 'DataSpec', 'StudentSpec', 'DistillSpec', 'PruneSpec',
+           'ProfileSpec', 'RunConfig', 'apply_overrides', 'load_config', 'Context', 'run', 'write_report', 'Report',
+           'compare', 'run_many', 'sweep_configs', 'sweep', 'ablate']
 
 # %% ../nbs/08_pipeline.ipynb #5f7bfb57
 @dataclass(frozen=True)
@@ -414,3 +415,121 @@ def compare(roots: Sequence[str | Path]) -> str:
                     f"{t['size_bytes'] / f['size_bytes']:.1f} | {l(f):.1f} | {l(t) / l(f):.1f} | {f['metrics'][main]:.4f} | "
                     f"{f['metrics'][main] / t['metrics'][main]:.1%} |")
     return '\n'.join(rows)
+
+# %% ../nbs/08_pipeline.ipynb #a5e629d0
+def _one(args):
+    "Worker: run one configuration; never raises (a failed configuration is reported, the others go on)."
+    name, cfgd, out, threads = args
+    if threads: torch.set_num_threads(threads)
+    try:
+        rep = run(RunConfig.from_dict(cfgd), out, progress=False)
+        return {'name': name, 'dir': str(out), 'report': rep.data}
+    except Exception as e:
+        return {'name': name, 'dir': str(out), 'error': f"{type(e).__name__}: {e}"}
+
+def _warm_teacher(cfg: RunConfig):
+    "Fine-tune (or find in the cache) the teacher once before parallel runs."
+    t = load_teacher(cfg.teacher, task=cfg.task, seed=cfg.seed)
+    if not t.config.edgemin_has_task_head:
+        d = cfg.data
+        data = prepare(cfg.task, cfg.teacher, max_length=d.max_length, data_dir=d.data_dir, train_fraction=d.train_fraction,
+                       max_train=d.max_train, seed=d.seed)
+        finetune_teacher(cfg.teacher, data, cfg.finetune, progress=False)
+
+def run_many(configs: Sequence[tuple[str, RunConfig]], out: str | Path, workers: int = 1, ray: bool = False) -> list[dict]:
+    "Run named configurations into out/NAME, in parallel processes (or Ray tasks); one result dict per configuration."
+    out = Path(out); out.mkdir(parents=True, exist_ok=True)
+    if configs: _warm_teacher(configs[0][1])
+    threads = max(1, (os.cpu_count() or 1) // max(1, workers))
+    jobs = [(n, c.to_dict(), out/n, threads if workers > 1 else None) for n, c in configs]
+    if ray:
+        try: import ray as _ray
+        except ImportError: raise ValueError("ray=True needs Ray: pip install 'ray[default]' (or run without --ray)") from None
+        if not _ray.is_initialized(): _ray.init(ignore_reinit_error=True)
+        task = _ray.remote(num_cpus=threads)(_one)
+        return _ray.get([task.remote(j) for j in jobs])
+    if workers <= 1: return [_one(j) for j in jobs]
+    import multiprocessing as mp
+    from concurrent.futures import ProcessPoolExecutor
+    with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context('spawn')) as ex: return list(ex.map(_one, jobs))
+
+def _final(rep: dict) -> dict:
+    "The last stage's numbers of a report, with its task's main metric."
+    main = get_task(rep['task']).main_metric
+    f = rep['stages'][-1]
+    lat = min((l for l in f['latency'] if l['batch'] == 1), key=lambda l: -l['seq_len'])
+    return {'metric': f['metrics'][main], 'size_mb': f['size_bytes'] / 1e6, 'latency_ms': lat['median_ms'], 'params': f['params']}
+
+def sweep_configs(base: RunConfig, grid: dict) -> list[tuple[str, RunConfig]]:
+    "Named configurations for every combination of `grid` ({'dotted.key': [values]}) over `base` (validated up front)."
+    import itertools
+    if not grid or any(not isinstance(v, (list, tuple)) or not v for v in grid.values()):
+        raise ValueError(f"a sweep grid maps dotted keys to non-empty lists of values, got {grid!r}")
+    out = []
+    for combo in itertools.product(*grid.values()):
+        name = '_'.join(f"{k.split('.')[-1]}-{v}" for k, v in zip(grid, combo)).replace(' ', '').replace('/', '-')
+        ov = [f'{k}={json.dumps(v)}' for k, v in zip(grid, combo)] + [f'name={json.dumps(name)}']
+        out.append((name, RunConfig.from_dict(apply_overrides(base.to_dict(), ov))))
+    return out
+
+def sweep(base: RunConfig, grid: dict, out: str | Path, workers: int = 1, ray: bool = False) -> list[dict]:
+    "Run every combination of `grid` ({'dotted.key': [values]}) over `base`; writes sweep.json, sweep.md and Pareto plots."
+    import itertools
+    keys = list(grid)
+    configs = sweep_configs(base, grid)
+    res = run_many(configs, out, workers, ray)
+    rows = [{'name': r['name'], **dict(zip(keys, combo)), **(_final(r['report']) if 'report' in r else {'error': r['error']})}
+            for r, combo in zip(res, itertools.product(*(grid[k] for k in keys)))]
+    _write_table(Path(out), 'sweep', rows, base.task, pareto=True)
+    return rows
+
+ABLATIONS = {
+    'distill>prune>quantize': ('distill', 'prune', 'quantize'),
+    'prune>distill>quantize': ('prune', 'distill', 'quantize'),
+    'no distill': ('prune', 'quantize'),
+    'no prune': ('distill', 'quantize'),
+    'no quantize': ('distill', 'prune'),
+}
+
+def ablate(base: RunConfig, out: str | Path, seeds: Sequence[int] = (0, 1, 2), variants: Sequence[str] = tuple(ABLATIONS),
+           workers: int = 1, ray: bool = False) -> list[dict]:
+    "Stage orders and leave-one-stage-out over seeds; writes ablation.json, ablation.md (mean ± std) and a plot."
+    import statistics
+    bad = [v for v in variants if v not in ABLATIONS]
+    if bad: raise ValueError(f"unknown ablation {bad[0]!r}; known: {list(ABLATIONS)}")
+    configs = [(f"{v.replace('>', '-').replace(' ', '_')}_seed{s}",
+                dataclasses.replace(base, stages=ABLATIONS[v], seed=s, name=f'{v} seed {s}')) for v in variants for s in seeds]
+    res = run_many(configs, out, workers, ray)
+    rows = []
+    for i, v in enumerate(variants):
+        got = [_final(r['report']) for r in res[i * len(seeds):(i + 1) * len(seeds)] if 'report' in r]
+        errs = [r['error'] for r in res[i * len(seeds):(i + 1) * len(seeds)] if 'error' in r]
+        if not got: rows.append({'name': v, 'error': errs[0] if errs else 'no result'}); continue
+        m = [g['metric'] for g in got]
+        rows.append({'name': v, 'seeds': len(got), 'metric': statistics.mean(m), 'metric_std': statistics.stdev(m) if len(m) > 1 else 0.0,
+                     'size_mb': statistics.mean(g['size_mb'] for g in got), 'latency_ms': statistics.mean(g['latency_ms'] for g in got),
+                     **({'errors': errs} if errs else {})})
+    _write_table(Path(out), 'ablation', rows, base.task, pareto=False)
+    return rows
+
+def _write_table(out: Path, stem: str, rows: list[dict], task: str, pareto: bool):
+    "rows -> STEM.json, STEM.md (and trade-off plots with the Pareto front)."
+    import matplotlib; matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+    from edgemin.viz import plot_tradeoff
+    main = get_task(task).main_metric
+    (out/f'{stem}.json').write_text(json.dumps(rows, indent=1))
+    keys = [k for k in rows[0] if k not in ('name', 'error', 'errors')] if rows else []
+    lines = [f'# {stem.capitalize()} ({task}; metric: {main} of the final stage)', '', '| name | ' + ' | '.join(keys) + ' |', '|---' * (len(keys) + 1) + '|']
+    for r in rows:
+        if 'error' in r: lines.append(f"| {r['name']} | failed: {r['error']} |"); continue
+        fmt = lambda v: f'{v:.4f}' if isinstance(v, float) else str(v)
+        lines.append(f"| {r['name']} | " + ' | '.join(fmt(r.get(k, '')) for k in keys) + ' |')
+    ok = [dict(r, **{main: r['metric']}) for r in rows if 'error' not in r]
+    for x in ('size_mb', 'latency_ms'):
+        if not ok: break
+        f = plot_tradeoff(ok, x=x, y=main, title=f'{stem}: {main} against {x}')
+        if not pareto: f.axes[0].lines[0].set_visible(False); f.axes[0].get_legend().remove()
+        f.savefig(out/f'{stem}_{x}.png', dpi=100); plt.close(f)
+        lines += ['', f'![{x}]({stem}_{x}.png)']
+    (out/f'{stem}.md').write_text('\n'.join(lines) + '\n')
