@@ -13,10 +13,11 @@ from .data import DataError, describe, get_task, load_task, load_tokenizer, toke
 from .models import ModelError
 
 # %% auto #0
-__all__ = ['run_command', 'report_command', 'compare_command', 'data_command', 'finetune_command', 'distill_command',
-           'prune_command', 'quantize_command', 'profile_command', 'build_parser', 'main']
+__all__ = ['run_command', 'sweep_command', 'ablate_command', 'report_command', 'compare_command', 'data_command',
+           'finetune_command', 'distill_command', 'prune_command', 'quantize_command', 'profile_command',
+           'build_parser', 'main']
 
-# %% ../nbs/10_cli.ipynb #af946602
+# %% ../nbs/10_cli.ipynb #f91781c7
 def run_command(args):
     "Run the pipeline and print the report table."
     from edgemin.pipeline import load_config, run, PRESETS
@@ -28,6 +29,37 @@ def run_command(args):
     print(rep.table())
     print(f"report: {out/'report.md'} ({time.perf_counter() - t0:.0f} s)")
     return rep
+
+def _grid(items: list[str]) -> dict:
+    "key=v1,v2 strings as {key: [v1, v2]}, values parsed as YAML."
+    import yaml
+    g = {}
+    for it in items:
+        if '=' not in it: raise ValueError(f"--grid takes key=v1,v2,..., got {it!r}")
+        k, vs = it.split('=', 1)
+        g[k.strip()] = [yaml.safe_load(v) for v in vs.split(',')]
+    return g
+
+def sweep_command(args):
+    "Run a grid of configurations."
+    from edgemin.pipeline import load_config, sweep, sweep_configs
+    base = load_config(args.preset or args.config, args.overrides)
+    grid = _grid(args.grid)
+    sweep_configs(base, grid)                               # validate every point before any work
+    rows = sweep(base, grid, args.out or Path('runs')/f'{base.name}-sweep', workers=args.workers, ray=args.ray)
+    print(json.dumps(rows, indent=1))
+    return rows
+
+def ablate_command(args):
+    "Run stage orders and leave-one-stage-out variants over seeds."
+    from edgemin.pipeline import load_config, ablate, ABLATIONS
+    base = load_config(args.preset or args.config, args.overrides)
+    variants = args.variants or list(ABLATIONS)
+    bad = [v for v in variants if v not in ABLATIONS]
+    if bad: raise ValueError(f"unknown ablation {bad[0]!r}; known: {list(ABLATIONS)}")
+    rows = ablate(base, args.out or Path('runs')/f'{base.name}-ablation', seeds=args.seeds, variants=variants, workers=args.workers, ray=args.ray)
+    print(json.dumps(rows, indent=1))
+    return rows
 
 def report_command(args):
     "Re-render a run's report."
@@ -188,7 +220,7 @@ def profile_command(args):
         print(f"wrote {args.json}")
     return p
 
-# %% ../nbs/10_cli.ipynb #eaf98f82
+# %% ../nbs/10_cli.ipynb #3e8f99b4
 def build_parser() -> argparse.ArgumentParser:
     "The argument parser of the `edgemin` command."
     p = argparse.ArgumentParser(prog='edgemin', description='EdgeMIN: shrink fine-tuned transformer encoders for edge devices.')
@@ -199,6 +231,20 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument('--out', help='run directory (default runs/NAME)')
     r.add_argument('overrides', nargs='*', default=[], help='key=value overrides, e.g. prune.heads=0.4')
     r.set_defaults(func=run_command)
+    for cmd, fn, hlp in (('sweep', sweep_command, 'a grid of runs with Pareto fronts'),
+                         ('ablate', ablate_command, 'stage orders and leave-one-stage-out over seeds')):
+        x = sub.add_parser(cmd, help=hlp)
+        x.add_argument('config', nargs='?', help='YAML / JSON base config file')
+        x.add_argument('--preset', help='a named base configuration')
+        x.add_argument('--out', help='output directory (one run directory per configuration inside)')
+        x.add_argument('--workers', type=int, default=1, help='configurations run in parallel processes (default 1)')
+        x.add_argument('--ray', action='store_true', help='run the configurations as tasks on a Ray cluster')
+        if cmd == 'sweep': x.add_argument('--grid', nargs='+', required=True, help='key=v1,v2 ... e.g. prune.heads=0.2,0.4')
+        else:
+            x.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2])
+            x.add_argument('--variants', nargs='+', help="default all: 'distill>prune>quantize', 'prune>distill>quantize', 'no distill', 'no prune', 'no quantize'")
+        x.add_argument('overrides', nargs='*', default=[], help='key=value overrides of the base config')
+        x.set_defaults(func=fn)
     rp = sub.add_parser('report', help="re-render a run's report")
     rp.add_argument('run_dir')
     rp.set_defaults(func=report_command)
@@ -295,7 +341,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     "Run the `edgemin` command; input errors print one line and return 2."
     args = build_parser().parse_args(argv)
-    if args.command == 'run' and args.config and '=' in args.config:      # `edgemin run --preset X a=b`: no file given
+    if args.command in ('run', 'sweep', 'ablate') and args.config and '=' in args.config:   # `--preset X a=b`: no file given
         args.overrides, args.config = [args.config, *args.overrides], None
     try: args.func(args)
     except (DataError, ModelError, ValueError) as e:
