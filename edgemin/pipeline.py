@@ -315,7 +315,7 @@ def run(config: RunConfig, out: str | Path, progress: bool = True) -> 'Report':
     shutil.rmtree(root/'.quantize-work', ignore_errors=True)
     return write_report(root)
 
-# %% ../nbs/08_pipeline.ipynb #a8778f00
+# %% ../nbs/08_pipeline.ipynb #4e15feed
 _NUM = {'type': 'number'}
 REPORT_SCHEMA = {
     'type': 'object', 'required': ['task', 'config', 'digest', 'environment', 'stages'],
@@ -370,7 +370,27 @@ def _plots(root: Path, rep: dict) -> list[str]:
         pr = json.loads((root/'prune'/'record.json').read_text())
         f = plot_head_importance(pr['head_importance'][0], fraction=pr['config']['heads'], title='Head importance (pruning stage input)')
         f.savefig(root/'plots'/'head_importance.png', dpi=100); plt.close(f); out.append('plots/head_importance.png')
+    if (root/'distill'/'model.safetensors').is_file() and (root/'teacher'/'model.safetensors').is_file():
+        f = _relation_sample(root, rep['task'])
+        f.savefig(root/'plots'/'relations.png', dpi=100); plt.close(f); out.append('plots/relations.png')
     return out
+
+def _relation_sample(root: Path, task: str):
+    "Teacher vs distilled student Q-Q relations (last layers, first relation head) on a fixed example sentence."
+    from edgemin.data import load_tokenizer
+    from edgemin.distill import relations, default_relation_heads
+    from edgemin.models import layers
+    from edgemin.viz import plot_relations
+    t, s = load_model(root/'teacher'), load_model(root/'distill')
+    tok = load_tokenizer(root/'teacher')
+    t_cols = get_task(task).text_cols
+    text = ['a gripping, beautifully acted film'] if len(t_cols) == 1 else (['a man is playing a guitar'], ['someone plays music'])
+    b = tok(*text if len(t_cols) == 2 else text, return_tensors='pt')
+    lt, ls = layers(t)[-1], layers(s)[-1]
+    R = default_relation_heads(lt.q.out_features, ls.q.out_features, max(lt.n_heads, ls.n_heads))
+    rt, rs = relations(t, b, kind='qq', relation_heads=R)[0, 0], relations(s, b, kind='qq', relation_heads=R)[0, 0]
+    return plot_relations(rt.numpy(), rs.numpy(), tokens=tok.convert_ids_to_tokens(b['input_ids'][0]),
+                          title=f'Q-Q relations, last layer, relation head 1 of {R}')
 
 @dataclass
 class Report:
