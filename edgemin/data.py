@@ -18,6 +18,13 @@ __all__ = ['GLUE_TASKS', 'METRICS', 'GLUE_HUB_ID', 'OFFLINE_CHECKPOINTS', 'DataE
            'load_task', 'tokenize_task', 'collator', 'make_loader', 'resolve_checkpoint', 'load_tokenizer',
            'tiny_tokenizer', 'TaskData', 'prepare', 'describe']
 
+# %% ../nbs/01_data.ipynb #7261a95d
+import logging
+# transformers imports torchao eagerly when it is installed; torchao then logs that its CUDA-only kernels do not load
+# on a CPU machine, and torch warns about a deprecated registration. Neither matters here: keep them out of every
+# command's output (they still appear at logging.ERROR).
+for _noisy in ('torchao', 'torch.utils._pytree'): logging.getLogger(_noisy).setLevel(logging.ERROR)
+
 # %% ../nbs/01_data.ipynb #24fa162e
 class DataError(ValueError):
     "Bad data input: the message names the file, field or value and what was expected."
