@@ -42,7 +42,15 @@ def write_atomic(path: Path, text: str):
     tmp.replace(path)
 
 def run_key(task, frac, checkpoint, cfg) -> str:
-    return json.dumps({'task': task, 'fraction': frac, 'checkpoint': checkpoint, 'config': cfg.to_dict()}, sort_keys=True)
+    "A run's identity. Unset (None) settings are left out, so adding an optional field to FinetuneConfig keeps old keys valid."
+    conf = cfg if isinstance(cfg, dict) else cfg.to_dict()
+    conf = {k: v for k, v in conf.items() if v is not None}
+    return json.dumps({'task': task, 'fraction': frac, 'checkpoint': checkpoint, 'config': conf}, sort_keys=True)
+
+def same_run(stored: dict, key: str) -> bool:
+    "Whether a stored run has `key` (its key recomputed, so keys written by older versions still match)."
+    k = json.loads(stored['key'])
+    return run_key(k['task'], k['fraction'], k['checkpoint'], k['config']) == key
 
 def token_lengths(data, split) -> dict:
     lens = np.array([len(x) for x in data.encoded[split]['input_ids']])
@@ -55,7 +63,7 @@ def finetune_all(args, results: dict, save):
     for frac, task in plan:
         cfg = FinetuneConfig(**recipe(task, frac), **BASE)
         key = run_key(task, frac, args.checkpoint, cfg)
-        if any(r['key'] == key for r in results['runs']):
+        if any(same_run(r, key) for r in results['runs']):
             print(f'skip {task} {frac:.0%}: already in results'); continue
         t0 = time.perf_counter()
         data = prepare(task, args.checkpoint, max_length=128, data_dir=gd, train_fraction=None if frac == 1.0 else frac, seed=0)

@@ -194,7 +194,7 @@ def finetune(model,                     # a sequence classifier (not modified)
     out.config.edgemin_has_task_head = True
     return out, rec
 
-# %% ../nbs/03_finetune.ipynb #fff639ae
+# %% ../nbs/03_finetune.ipynb #44ac514f
 def cache_dir() -> Path:
     "EdgeMIN's cache directory: $EDGEMIN_CACHE, default ~/.cache/edgemin."
     return Path(os.environ.get('EDGEMIN_CACHE') or Path.home()/'.cache'/'edgemin').expanduser()
@@ -211,8 +211,9 @@ def _checkpoint_id(checkpoint) -> str:
 
 def teacher_key(checkpoint, data: TaskData, config: FinetuneConfig) -> str:
     "The cache key of a fine-tuned teacher: a hash of checkpoint, task, data and hyper-parameters."
+    conf = {k: v for k, v in config.to_dict().items() if v is not None}    # unset options: a new optional field keeps old keys
     spec = {'checkpoint': _checkpoint_id(checkpoint), 'task': data.task.name, 'data': data.fingerprint(),
-            'config': config.to_dict(), 'format': 1}
+            'config': conf, 'format': 1}
     return hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()[:16]
 
 def finetune_teacher(checkpoint,                        # Hub id, local directory or 'minilm-l6'
