@@ -23,7 +23,7 @@ from .profile import profile, environment
 # %% auto #0
 __all__ = ['STAGES', 'PRESETS', 'REPORT_SCHEMA', 'ABLATIONS', 'DataSpec', 'StudentSpec', 'DistillSpec', 'PruneSpec',
            'ProfileSpec', 'RunConfig', 'apply_overrides', 'load_config', 'Context', 'run', 'write_report', 'Report',
-           'compare', 'run_many', 'sweep_configs', 'sweep', 'ablate']
+           'compare', 'tiny_setup', 'run_many', 'sweep_configs', 'sweep', 'ablate']
 
 # %% ../nbs/08_pipeline.ipynb #5f7bfb57
 @dataclass(frozen=True)
@@ -315,7 +315,7 @@ def run(config: RunConfig, out: str | Path, progress: bool = True) -> 'Report':
     shutil.rmtree(root/'.quantize-work', ignore_errors=True)
     return write_report(root)
 
-# %% ../nbs/08_pipeline.ipynb #4e15feed
+# %% ../nbs/08_pipeline.ipynb #bcc216b8
 _NUM = {'type': 'number'}
 REPORT_SCHEMA = {
     'type': 'object', 'required': ['task', 'config', 'digest', 'environment', 'stages'],
@@ -377,20 +377,10 @@ def _plots(root: Path, rep: dict) -> list[str]:
 
 def _relation_sample(root: Path, task: str):
     "Teacher vs distilled student Q-Q relations (last layers, first relation head) on a fixed example sentence."
-    from edgemin.data import load_tokenizer
-    from edgemin.distill import relations, default_relation_heads
-    from edgemin.models import layers
-    from edgemin.viz import plot_relations
-    t, s = load_model(root/'teacher'), load_model(root/'distill')
-    tok = load_tokenizer(root/'teacher')
-    t_cols = get_task(task).text_cols
-    text = ['a gripping, beautifully acted film'] if len(t_cols) == 1 else (['a man is playing a guitar'], ['someone plays music'])
-    b = tok(*text if len(t_cols) == 2 else text, return_tensors='pt')
-    lt, ls = layers(t)[-1], layers(s)[-1]
-    R = default_relation_heads(lt.q.out_features, ls.q.out_features, max(lt.n_heads, ls.n_heads))
-    rt, rs = relations(t, b, kind='qq', relation_heads=R)[0, 0], relations(s, b, kind='qq', relation_heads=R)[0, 0]
-    return plot_relations(rt.numpy(), rs.numpy(), tokens=tok.convert_ids_to_tokens(b['input_ids'][0]),
-                          title=f'Q-Q relations, last layer, relation head 1 of {R}')
+    from edgemin.viz import RelationExplorer
+    pair = len(get_task(task).text_cols) == 2
+    text = ('a man is playing a guitar', 'someone plays music') if pair else 'a gripping, beautifully acted film'
+    return RelationExplorer(root, examples=[]).figure(text, layer=-1, kind='qq', head=0)
 
 @dataclass
 class Report:
@@ -435,6 +425,28 @@ def compare(roots: Sequence[str | Path]) -> str:
                     f"{t['size_bytes'] / f['size_bytes']:.1f} | {l(f):.1f} | {l(t) / l(f):.1f} | {f['metrics'][main]:.4f} | "
                     f"{f['metrics'][main] / t['metrics'][main]:.1%} |")
     return '\n'.join(rows)
+
+# %% ../nbs/08_pipeline.ipynb #41580b7b
+def tiny_setup(root: str | Path,       # a new or empty directory: gets SST-2/ (classic layout) and tiny-bert/
+               train: int = 64,         # training rows
+               dev: int = 32,           # dev rows
+              ) -> dict:
+    "A toy SST-2 and a tiny random BERT under `root`, and a run configuration (dict) over them that runs every stage in seconds."
+    from edgemin.models import tiny_model, save_model
+    from edgemin.data import tiny_tokenizer
+    import numpy as np
+    root = Path(root)
+    words = 'good bad movie film plot acting fine dull great awful'.split()
+    tk, rng = tiny_tokenizer(words), np.random.default_rng(0)
+    rows = lambda n: ''.join(f"{' '.join(rng.choice(words[2:], 4))} {'good' if i % 2 else 'bad'}\t{i % 2}\n" for i in range(n))
+    (root/'SST-2').mkdir(parents=True, exist_ok=True)
+    (root/'SST-2'/'train.tsv').write_text('sentence\tlabel\n' + rows(train)); (root/'SST-2'/'dev.tsv').write_text('sentence\tlabel\n' + rows(dev))
+    # 4 x 128 is big enough that INT8 beats ONNX Runtime's fixed graph overhead, small enough to train in seconds
+    ck = save_model(tiny_model(layers=4, hidden=128, heads=4, ffn=512, vocab=len(tk)), root/'tiny-bert', tk)
+    return dict(teacher=str(ck), data=dict(data_dir=str(root), train_fraction=None, max_length=16),
+                finetune=dict(epochs=10, lr=1e-2, batch_size=16), student=dict(layers=2),
+                distill=dict(max_steps=8, lr=5e-3, batch_size=16), prune=dict(heads=0.5, ffn=0.25, calib_batches=2, recover_steps=4, lr=5e-3, batch_size=16),
+                profile=dict(seq_len=16, batch_sizes=[1, 4], runs=2, typical_len=False))
 
 # %% ../nbs/08_pipeline.ipynb #a5e629d0
 def _one(args):

@@ -166,7 +166,7 @@ def _timed_runs(fn: Callable, warmup: int, min_runs: int, min_seconds: float, ma
         t0 = time.perf_counter(); fn(); times.append(time.perf_counter() - t0)
     return times
 
-# %% ../nbs/07_profile.ipynb #8053173f
+# %% ../nbs/07_profile.ipynb #1e5c0731
 def latency(model: nn.Module,
             batch: int = 1,             # sequences per forward pass
             seq_len: int = 128,         # tokens per sequence
@@ -180,10 +180,11 @@ def latency(model: nn.Module,
     if max_runs < min_runs or min_runs < 1: raise ValueError(f"need 1 <= min_runs <= max_runs, got {min_runs} and {max_runs}")
     if next(model.parameters(), torch.empty(0)).device.type != 'cpu': raise ValueError("latency measures CPU inference: move the model with model.cpu()")
     inputs = dummy_inputs(model, batch, seq_len)
+    load = os.getloadavg()[0] if hasattr(os, 'getloadavg') else None   # recorded: other work on the CPU skews timings
     with num_threads(threads or physical_cores()) as n, eval_mode(model):
         ms = 1000 * np.array(_timed_runs(lambda: _forward(model, inputs), warmup, min_runs, min_seconds, max_runs))
     return dict(median_ms=float(np.median(ms)), p90_ms=float(np.percentile(ms, 90)), mean_ms=float(ms.mean()),
-                runs=len(ms), threads=n, batch=batch, seq_len=seq_len)
+                runs=len(ms), threads=n, batch=batch, seq_len=seq_len, load_1m=load)
 
 # %% ../nbs/07_profile.ipynb #1b18a30d
 def _proc_kb(field: str) -> int:
@@ -243,7 +244,7 @@ def environment() -> dict:
                 python=platform.python_version(), torch=torch.__version__, transformers=transformers.__version__,
                 onnxruntime=_version('onnxruntime'), edgemin=edgemin.__version__, platform=platform.platform())
 
-# %% ../nbs/07_profile.ipynb #07e99e0e
+# %% ../nbs/07_profile.ipynb #9f8ed924
 @dataclass
 class Profile:
     "Measurements of one model on one machine: plain data, JSON-ready."
@@ -273,8 +274,9 @@ class Profile:
                 f"| FLOPs, {self.seq_len} tokens | {_si(f['total'])} (attention QKᵀ + AV {100 * (f['qk'] + f['av']) / f['total']:.0f}%) |",
                 f"| peak RSS, batch {m['batch']} | {_si(m['peak_rss_bytes'])}B, of which the inference added {_si(m['inference_bytes'])}B ({m['method']}) |",
                 f"| machine | {e['cpu']}; {', '.join(k for k, v in e['isa'].items() if v) or 'no INT8 ISA flags'}; torch {e['torch']} |",
-                '', '| batch | tokens | median ms | p90 ms | runs | threads |', '|---:|---:|---:|---:|---:|---:|']
-        rows += [f"| {l['batch']} | {l['seq_len']} | {l['median_ms']:.2f} | {l['p90_ms']:.2f} | {l['runs']} | {l['threads']} |"
+                '', '| batch | tokens | median ms | p90 ms | runs | threads | load (1 min) |', '|---:|---:|---:|---:|---:|---:|---:|']
+        _ld = lambda v: '' if v is None else f'{v:.2f}'
+        rows += [f"| {l['batch']} | {l['seq_len']} | {l['median_ms']:.2f} | {l['p90_ms']:.2f} | {l['runs']} | {l['threads']} | {_ld(l.get('load_1m'))} |"
                  for l in self.latency]
         return '\n'.join(rows)
 
