@@ -12,12 +12,13 @@ TORCH ?= torch==2.13.0
 GLUE_DIR ?= $(if $(wildcard ../shared/data/glue/SST-2),$(abspath ../shared/data/glue),)
 STAMP := $(VENV)/.edgemin-installed
 
-.PHONY: install demo test export-check nbtest pytest clean
+.PHONY: install demo test export-check docs nbtest pytest browser-deps clean
 .DEFAULT_GOAL := help
 
 help:
 	@echo "make demo   run EdgeMIN on real SST-2 (local glue_data if present, else the Hugging Face Hub)"
-	@echo "make test   export-sync check, notebook tests (nbdev_test) and pytest tests/"
+	@echo "make test   export-sync check, docs build (runs every notebook: the notebook tests), pytest tests/ (browser tests included)"
+	@echo "make docs   execute every notebook and render it to HTML in _docs/ (fails on any error)"
 
 $(STAMP): settings.ini setup.py
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -37,14 +38,28 @@ demo: $(STAMP)
 # Tests never touch the network: the Hub is switched off and GLUE comes from GLUE_DIR (real-data tests skip without it).
 TEST_ENV := HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1 TRANSFORMERS_OFFLINE=1 $(if $(GLUE_DIR),EDGEMIN_GLUE_DIR="$(GLUE_DIR)")
 
-test: $(STAMP)
-	$(MAKE) --no-print-directory export-check nbtest pytest
+test: $(STAMP) browser-deps
+	$(MAKE) --no-print-directory export-check docs pytest
 
 export-check: $(STAMP)
 	@echo "== export-sync check: edgemin/ must equal a fresh nbdev_export of nbs/"
 	cd nbs && ../$(BIN)/nbdev_export
 	@git diff --exit-code --stat -- edgemin/ && test -z "$$(git status --porcelain -- edgemin/)" \
 	  || { echo "edgemin/ differs from a fresh export of nbs/ (run nbdev_export and commit):"; git status --porcelain -- edgemin/; exit 1; }
+
+# The docs site without quarto: every notebook (tutorials included) executed afresh, as nbdev_test runs them, and
+# rendered with nbconvert into _docs/, with the sidebar of _quarto.yml. Any error in a cell fails the build, so this
+# is also the notebook test of `make test`. (With quarto installed, `nbdev_docs` builds the full site instead.)
+docs: $(STAMP)
+	@echo "== docs: execute and render every notebook into _docs/"
+	$(TEST_ENV) $(BIN)/python tools/render_docs.py
+
+# Browser tests drive Debian's Chromium with Playwright (its own browser download is not needed).
+browser-deps:
+	@command -v chromium >/dev/null || command -v chromium-browser >/dev/null || \
+	  { echo "== installing Chromium for the browser tests"; \
+	    if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	    else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; fi; }
 
 # Notebook tests use tiny models, for which one thread is fastest; nbdev_test runs notebooks in parallel processes,
 # and two threads each on two cores oversubscribe the CPU (measured: 71 s -> 16 s for 04_distill under load).
@@ -57,4 +72,4 @@ pytest: $(STAMP)
 	$(TEST_ENV) $(BIN)/pytest tests/
 
 clean:
-	rm -rf _docs _proc .pytest_cache
+	rm -rf _docs _proc .pytest_cache test-artifacts

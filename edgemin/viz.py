@@ -98,7 +98,7 @@ def plot_tradeoff(points: Sequence[dict],          # dicts with a 'name', the x 
     ax.set_xlabel(x); ax.set_ylabel(y); ax.set_title(title); ax.grid(alpha=0.3); ax.legend(loc='lower right')
     return fig
 
-# %% ../nbs/09_viz.ipynb #736ef9d5
+# %% ../nbs/09_viz.ipynb #f040370e
 def _widgets():
     "ipywidgets, or a clear error saying how to get it."
     try: import ipywidgets
@@ -127,9 +127,14 @@ class _Explorer:
         self.fig = fig; self.renders += 1
         self.out.clear_output(wait=True)
         with self.out: display(fig)
-    def _ipython_display_(self):
-        from IPython.display import display
-        display(self.widget)
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        "The live widget for Jupyter front ends, and the current plot as a PNG for static renderers (docs, nbconvert)."
+        import base64, io
+        data = dict(self.widget._repr_mimebundle_(include=include, exclude=exclude) or {})
+        buf = io.BytesIO(); self.fig.savefig(buf, format='png', dpi=90)
+        data['image/png'] = base64.b64encode(buf.getvalue()).decode()
+        data['text/plain'] = f"{type(self).__name__}: interactive with ipywidgets in Jupyter; this is its current plot"
+        return data
 
 # %% ../nbs/09_viz.ipynb #8b71af23
 KINDS = {'Q-Q': 'qq', 'K-K': 'kk', 'V-V': 'vv', 'attention': 'attention'}

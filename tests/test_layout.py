@@ -39,3 +39,12 @@ def test_ci_runs_the_readme_test_command():
     readme = (ROOT/'README.md').read_text()
     assert 'make test' in readme and 'make demo' in readme
     assert re.search(r'^make test$', (ROOT/'.ci'/'run').read_text(), re.M)
+
+def test_tutorials_open_in_colab_and_install_there():
+    tuts = [n for n in notebooks() if n.startswith('tutorials/')]
+    assert len(tuts) >= 3
+    for name in tuts:
+        src = [''.join(c['source']) for c in json.loads((NBS/name).read_text())['cells']]
+        badge = f'colab.research.google.com/github/edgemin/edgemin/blob/main/nbs/{name}'
+        assert any(badge in s for s in src), f'{name}: needs an "Open in Colab" badge linking to itself'
+        assert any("'google.colab' in sys.modules" in s and 'pip' in s for s in src), f'{name}: needs a Colab set-up cell'
