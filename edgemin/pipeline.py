@@ -315,7 +315,7 @@ def run(config: RunConfig, out: str | Path, progress: bool = True) -> 'Report':
     shutil.rmtree(root/'.quantize-work', ignore_errors=True)
     return write_report(root)
 
-# %% ../nbs/08_pipeline.ipynb #bcc216b8
+# %% ../nbs/08_pipeline.ipynb #cdba0d8a
 _NUM = {'type': 'number'}
 REPORT_SCHEMA = {
     'type': 'object', 'required': ['task', 'config', 'digest', 'environment', 'stages'],
@@ -355,7 +355,6 @@ def write_report(root: str | Path) -> 'Report':
 
 def _plots(root: Path, rep: dict) -> list[str]:
     "PNG plots of a run; returns their paths relative to `root`."
-    import matplotlib; matplotlib.use('Agg')
     import matplotlib.pyplot as plt
     from edgemin.viz import plot_tradeoff, plot_head_importance
     (root/'plots').mkdir(exist_ok=True)
@@ -448,7 +447,7 @@ def tiny_setup(root: str | Path,       # a new or empty directory: gets SST-2/ (
                 distill=dict(max_steps=8, lr=5e-3, batch_size=16), prune=dict(heads=0.5, ffn=0.25, calib_batches=2, recover_steps=4, lr=5e-3, batch_size=16),
                 profile=dict(seq_len=16, batch_sizes=[1, 4], runs=2, typical_len=False))
 
-# %% ../nbs/08_pipeline.ipynb #a5e629d0
+# %% ../nbs/08_pipeline.ipynb #cfaa7228
 def _one(args):
     "Worker: run one configuration; never raises (a failed configuration is reported, the others go on)."
     name, cfgd, out, threads = args
@@ -546,7 +545,6 @@ def ablate(base: RunConfig, out: str | Path, seeds: Sequence[int] = (0, 1, 2), v
 
 def _write_table(out: Path, stem: str, rows: list[dict], task: str, pareto: bool):
     "rows -> STEM.json, STEM.md (and trade-off plots with the Pareto front)."
-    import matplotlib; matplotlib.use('Agg')
     import matplotlib.pyplot as plt
     from edgemin.viz import plot_tradeoff
     main = get_task(task).main_metric

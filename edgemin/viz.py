@@ -98,7 +98,7 @@ def plot_tradeoff(points: Sequence[dict],          # dicts with a 'name', the x 
     ax.set_xlabel(x); ax.set_ylabel(y); ax.set_title(title); ax.grid(alpha=0.3); ax.legend(loc='lower right')
     return fig
 
-# %% ../nbs/09_viz.ipynb #f040370e
+# %% ../nbs/09_viz.ipynb #b0862c07
 def _widgets():
     "ipywidgets, or a clear error saying how to get it."
     try: import ipywidgets
@@ -115,6 +115,16 @@ def _run_root(run_dir) -> Path:
 def _run_config(root: Path) -> dict:
     return json.loads((root/'config.json').read_text())['config']
 
+def _png(fig: Figure) -> bytes:
+    import io
+    buf = io.BytesIO(); fig.savefig(buf, format='png', dpi=90, bbox_inches='tight')
+    return buf.getvalue()
+
+def _live() -> bool:
+    "Whether we run in a Jupyter kernel, whose front end can show live widgets."
+    from IPython import get_ipython
+    return getattr(get_ipython(), 'kernel', None) is not None
+
 class _Explorer:
     "Shared plumbing: an output area that shows the current figure, and display in notebooks."
     def _setup(self):
@@ -122,17 +132,21 @@ class _Explorer:
         self.out, self.fig, self.renders = W.Output(), None, 0
     def _draw(self, fig: Figure):
         "Show `fig` in the output area (as a static image, which every notebook front end renders)."
-        from IPython.display import display
-        if self.fig is not None: plt.close(self.fig)
+        plt.close(fig)            # out of pyplot's hands (the inline backend would show it again); it still draws
         self.fig = fig; self.renders += 1
-        self.out.clear_output(wait=True)
-        with self.out: display(fig)
+        if not _live(): return                                        # no live front end: the repr shows the figure
+        # set the output area's state directly (not through display messages, which can reach the front end before
+        # the widget exists and then land in the cell instead); a PNG works whatever matplotlib backend is active
+        import base64
+        self.out.outputs = ({'output_type': 'display_data', 'metadata': {},
+                             'data': {'image/png': base64.b64encode(_png(fig)).decode(), 'text/plain': repr(fig)}},)
     def _repr_mimebundle_(self, include=None, exclude=None):
-        "The live widget for Jupyter front ends, and the current plot as a PNG for static renderers (docs, nbconvert)."
-        import base64, io
+        "The live widget in a Jupyter kernel; elsewhere (docs builds, nbconvert) the current plot as a PNG."
+        import base64
         data = dict(self.widget._repr_mimebundle_(include=include, exclude=exclude) or {})
-        buf = io.BytesIO(); self.fig.savefig(buf, format='png', dpi=90)
-        data['image/png'] = base64.b64encode(buf.getvalue()).decode()
+        if _live(): return data
+        data.pop('application/vnd.jupyter.widget-view+json', None)
+        data['image/png'] = base64.b64encode(_png(self.fig)).decode()
         data['text/plain'] = f"{type(self).__name__}: interactive with ipywidgets in Jupyter; this is its current plot"
         return data
 
