@@ -173,7 +173,7 @@ def pages() -> list[Path]:
     return out
 
 # pages whose notebooks draw plots: each must show at least one loaded image
-WITH_PLOTS = {'09_viz', '08_pipeline', '01_sst2_end_to_end', '02_pruning'}
+WITH_PLOTS = {'09_viz', '01_sst2_end_to_end', '02_pruning'}
 
 
 def test_docs_pages_show_plots_and_no_errors(browser):
