@@ -98,7 +98,7 @@ def plot_tradeoff(points: Sequence[dict],          # dicts with a 'name', the x 
     ax.set_xlabel(x); ax.set_ylabel(y); ax.set_title(title); ax.grid(alpha=0.3); ax.legend(loc='lower right')
     return fig
 
-# %% ../nbs/09_viz.ipynb #b0862c07
+# %% ../nbs/09_viz.ipynb #d511c0f5
 def _widgets():
     "ipywidgets, or a clear error saying how to get it."
     try: import ipywidgets
@@ -127,9 +127,13 @@ def _live() -> bool:
 
 class _Explorer:
     "Shared plumbing: an output area that shows the current figure, and display in notebooks."
-    def _setup(self):
-        W = _widgets()
-        self.out, self.fig, self.renders = W.Output(), None, 0
+    @property
+    def widget(self):
+        "The controls and the plot (built on first use)."
+        if getattr(self, '_widget', None) is None:
+            self.out, self.fig, self.renders = _widgets().Output(), None, 0
+            self._build()
+        return self._widget
     def _draw(self, fig: Figure):
         "Show `fig` in the output area (as a static image, which every notebook front end renders)."
         plt.close(fig)            # out of pyplot's hands (the inline backend would show it again); it still draws
@@ -150,7 +154,7 @@ class _Explorer:
         data['text/plain'] = f"{type(self).__name__}: interactive with ipywidgets in Jupyter; this is its current plot"
         return data
 
-# %% ../nbs/09_viz.ipynb #8b71af23
+# %% ../nbs/09_viz.ipynb #c795044e
 KINDS = {'Q-Q': 'qq', 'K-K': 'kk', 'V-V': 'vv', 'attention': 'attention'}
 
 def _map_layer(i: int, n_student: int, n_teacher: int) -> int:
@@ -218,15 +222,8 @@ class RelationExplorer(_Explorer):
                               title=f"{name}, teacher layer {c['teacher_layer'] + 1}/{self.n_teacher} vs student layer "
                                     f"{c['student_layer'] + 1}/{self.n_student}, head {head + 1} of {c['relation_heads']}")
 
-    @property
-    def widget(self):
-        "The controls and the plot (built on first use)."
-        if getattr(self, '_widget', None) is None: self._build()
-        return self._widget
-
     def _build(self):
         W = _widgets()
-        self._setup()
         first = self.examples[0] if self.examples else 'a gripping, beautifully acted film'
         show = lambda e: e if isinstance(e, str) else ' ||| '.join(e)
         self.controls = dict(
@@ -266,7 +263,7 @@ def explore_relations(run_dir, **kwargs) -> RelationExplorer:
     "The attention-relation explorer of a run directory (see `RelationExplorer`); display it in a notebook."
     return RelationExplorer(run_dir, **kwargs)
 
-# %% ../nbs/09_viz.ipynb #7217a7c4
+# %% ../nbs/09_viz.ipynb #bd2938e6
 class HeadImportanceExplorer(_Explorer):
     "Head importance of a run's pruning stage, with what pruning a given fraction of heads would remove and save."
     def __init__(self, run_dir):
@@ -311,14 +308,8 @@ class HeadImportanceExplorer(_Explorer):
         "The heatmap with the heads `fraction` removes outlined."
         return plot_head_importance(self.scores, fraction, title=f'Head importance ({self.input_stage} model)')
 
-    @property
-    def widget(self):
-        if getattr(self, '_widget', None) is None: self._build()
-        return self._widget
-
     def _build(self):
         W = _widgets()
-        self._setup()
         n = sum(len(s) for s in self.scores)
         self.controls = dict(fraction=W.FloatSlider(value=self.pruned_at, min=0.0, max=round(1 - 1 / n, 2), step=0.05,
                                                     description='prune heads', readout_format='.0%', continuous_update=False))
@@ -341,7 +332,7 @@ def explore_head_importance(run_dir) -> HeadImportanceExplorer:
     "The head-importance explorer of a run directory (see `HeadImportanceExplorer`); display it in a notebook."
     return HeadImportanceExplorer(run_dir)
 
-# %% ../nbs/09_viz.ipynb #7d51db35
+# %% ../nbs/09_viz.ipynb #23140093
 AXES = {'size_mb': 'size on disk (MB)', 'params_m': 'parameters (M)', 'gflops': 'GFLOPs per sequence',
         'latency_bs1_ms': 'latency, batch 1 (ms)', 'latency_bsmax_ms': 'latency, largest batch (ms)'}
 
@@ -401,14 +392,8 @@ class TradeoffExplorer(_Explorer):
         fmt = lambda v: f'{v:.4g}' if isinstance(v, float) else str(v)
         return '<table>' + ''.join(f'<tr><td>{k}</td><td><b>{fmt(v)}</b></td></tr>' for k, v in p.items()) + '</table>'
 
-    @property
-    def widget(self):
-        if getattr(self, '_widget', None) is None: self._build()
-        return self._widget
-
     def _build(self):
         W = _widgets()
-        self._setup()
         self.controls = dict(
             x=W.Dropdown(options=[(v, k) for k, v in AXES.items()], value='size_mb', description='x axis'),
             y=W.Dropdown(options=self.metrics, value=self.metrics[0], description='metric'),
