@@ -18,7 +18,7 @@ from .models import ModelError, atomic_dir, load_model, load_teacher, write_mode
 
 # %% auto #0
 __all__ = ['FinetuneConfig', 'predict', 'evaluate', 'FinetuneRecord', 'task_loss', 'train', 'finetune', 'cache_dir',
-           'teacher_key', 'finetune_teacher']
+           'teacher_key', 'finetune_teacher', 'task_teacher']
 
 # %% ../nbs/03_finetune.ipynb #18434b9e
 @dataclass(frozen=True)
@@ -241,3 +241,14 @@ def finetune_teacher(checkpoint,                        # Hub id, local director
             write_model(model, tmp, data.tokenizer)
             (tmp/'record.json').write_text(json.dumps(rec.to_dict(), indent=1))
     return model, rec
+
+# %% ../nbs/03_finetune.ipynb #f6d0d753
+def task_teacher(checkpoint,                          # Hub id, local directory or 'minilm-l6'
+                 data: TaskData,                      # from `prepare`
+                 config: FinetuneConfig = FinetuneConfig(),  # used only if the checkpoint needs fine-tuning
+                 progress: bool = True,
+                ):
+    "A teacher for `data`'s task: the checkpoint itself if it already has the task's head, else fine-tuned (cached)."
+    t = load_teacher(checkpoint, task=data.task, seed=config.seed)
+    if t.config.edgemin_has_task_head: return t
+    return finetune_teacher(checkpoint, data, config, progress=progress)[0]

@@ -148,7 +148,7 @@ class OnnxClassifier(nn.Module):
 
     def __getstate__(self): return {**self.__dict__, '_session': None}
 
-# %% ../nbs/06_quantize.ipynb #ed2dade8
+# %% ../nbs/06_quantize.ipynb #2968b86e
 def _layer_nodes(onnx_path: Path, layer_ids, family: str) -> list[str]:
     "Names of the ONNX nodes that belong to the given transformer layers."
     import onnx, re
@@ -160,11 +160,16 @@ class _Reader:
     "Calibration batches for ONNX Runtime's static quantizer."
     def __init__(self, data: TaskData, names, batches: int, batch_size: int, seed: int = 0):
         it = iter(data.loader('train', batch_size, shuffle=True, seed=seed))
-        self.feeds = []
+        got = []
         for _ in range(batches):
             b = next(it, None)
             if b is None: break
-            self.feeds.append({n: (b[n] if n in b else torch.zeros_like(b['input_ids'])).numpy().astype(np.int64) for n in names})
+            got.append({n: (b[n] if n in b else torch.zeros_like(b['input_ids'])).numpy().astype(np.int64) for n in names})
+        # one shape for every batch: the histogram calibrators (entropy, percentile) stack activations across batches
+        size, length = max(len(g['input_ids']) for g in got), max(g['input_ids'].shape[1] for g in got)
+        pad_id = data.tokenizer.pad_token_id or 0
+        pad = lambda a, v: np.pad(a, ((0, 0), (0, length - a.shape[1])), constant_values=v)
+        self.feeds = [{n: pad(a, pad_id if n == 'input_ids' else 0) for n, a in g.items()} for g in got if len(g['input_ids']) == size]
         self.pos = 0
     def get_next(self):
         if self.pos >= len(self.feeds): return None
