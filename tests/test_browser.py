@@ -162,15 +162,10 @@ def test_explorers_in_jupyterlab(browser, lab):
 # ---- the docs site ---------------------------------------------------------------------------------------------
 
 def pages() -> list[Path]:
-    import yaml
-    q = yaml.safe_load((ROOT/'_quarto.yml').read_text())
-    out = []
-    def walk(xs):
-        for x in xs:
-            if isinstance(x, str): out.append(DOCS/Path(x).with_suffix('.html'))
-            elif isinstance(x, dict): walk(x.get('contents', []))
-    walk(q['website']['sidebar']['contents'])
-    return out
+    "The docs pages, in sidebar order."
+    sys.path.insert(0, str(ROOT/'tools'))
+    from render_docs import sidebar
+    return [DOCS/Path(page).with_suffix('.html') for _, page in sidebar()]
 
 # pages whose notebooks draw plots: each must show at least one loaded image
 WITH_PLOTS = {'09_viz', '01_sst2_end_to_end', '02_pruning'}
