@@ -2,7 +2,6 @@
 every numbered notebook exports a module, and `make test` is what CI runs."""
 import json, re, sys
 from pathlib import Path
-import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 NBS = ROOT/'nbs'
