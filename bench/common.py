@@ -17,13 +17,18 @@ TEACHER_10PCT = FinetuneConfig(epochs=5.0, batch_size=16, lr=1e-4, eval_batch_si
 def glue_dir() -> str:
     return os.environ.get('EDGEMIN_GLUE_DIR') or str(ROOT.parent/'shared'/'data'/'glue')
 
-def task_data(task: str = 'sst2', fraction: float = 0.1, max_length: int = 128):
-    "The task's 10% subset (stratified, seed 0), tokenized for the offline teacher."
-    return prepare(task, 'minilm-l6', max_length=max_length, data_dir=glue_dir(), train_fraction=fraction, seed=0)
+FULL_RECIPE = dict(batch_size=32, lr=1e-4, eval_batch_size=128, weight_decay=0.01, warmup_ratio=0.1, max_grad_norm=1.0, seed=0)
 
-def teacher(data):
-    "The offline teacher fine-tuned on `data` with the 10% recipe (cached)."
-    return finetune_teacher('minilm-l6', data, TEACHER_10PCT)[0]
+def task_data(task: str = 'sst2', fraction: float = 0.1, max_length: int = 128):
+    "The task's training subset (stratified, seed 0; `fraction=1.0` for all of it), tokenized for the offline teacher."
+    return prepare(task, 'minilm-l6', max_length=max_length, data_dir=glue_dir(),
+                   train_fraction=None if fraction >= 1.0 else fraction, seed=0)
+
+def teacher(data, fraction: float = 0.1):
+    "The offline teacher fine-tuned on `data` with bench/teacher.py's recipe for that fraction (cached)."
+    if fraction < 1.0: cfg = TEACHER_10PCT
+    else: cfg = FinetuneConfig(epochs=1.0 if data.task.name == 'sst2' else 2.0, **FULL_RECIPE)
+    return finetune_teacher('minilm-l6', data, cfg)[0]
 
 def student(teacher_model, data, steps: int = 600):
     "A 4x384 student (teacher layers 0, 1, 3, 4) distilled with EdgeMIN's MiniLMv2 recipe, cached."

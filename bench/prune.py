@@ -12,7 +12,8 @@ import argparse, datetime, json, copy
 from pathlib import Path
 
 from common import RESULTS, task_data, teacher as cached_teacher, student as cached_student, write_atomic
-from edgemin.models import shapes
+import numpy as np
+from edgemin.models import shapes, _apply_shapes
 from edgemin.finetune import evaluate
 from edgemin.distill import distill, DistillConfig, Phase, HintonKD
 from edgemin.prune import PruneConfig, importance, normalize_by_layer, prune_once
@@ -38,6 +39,7 @@ def plots(res: dict, out: Path):
                 ax[0].plot([p['fraction'] for p in q], [p['dev']['accuracy'] for p in q], ls, color=c, marker='o', label=lab)
         q = sorted((p for p in pts if p['importance'] == 'michel' and not p['recovered']), key=lambda p: p['fraction'])
         ax[1].plot([p['fraction'] for p in q], [p['params'] / 1e6 for p in q], marker='o')
+        q = [p for p in q if p.get('latency_ms') is not None]
         ax[2].plot([p['fraction'] for p in q], [p['latency_ms'] for p in q], marker='o')
         ax[0].axhline(res['models'][model]['dev']['accuracy'] - 0.01, color='grey', lw=0.8, ls=':', label='unpruned - 1 point')
         for a, t in zip(ax, ['dev accuracy', 'parameters (M)', 'latency, batch 1 x 128 tokens (ms)']):
@@ -55,6 +57,9 @@ def claim(res: dict, model: str) -> str:
             f"(unpruned {base:.4f}). Michel et al. report up to ~40% for BERT-base; "
             + ("that holds here." if upto >= 0.4 else "that does not hold for this smaller model here."))
 
+def _ms(p: dict) -> str:
+    return f"{p['latency_ms']:.1f}" if p.get('latency_ms') is not None else '(not yet timed)'
+
 def render_md(res: dict) -> str:
     env = res['environment']
     lines = ['# Structured pruning on SST-2 (10% of the training data)', '',
@@ -62,16 +67,40 @@ def render_md(res: dict) -> str:
              f"{env['torch_threads']} threads), torch {env['torch']}. Budget: about 50 minutes on an idle 2-core CPU.", '',
              f"Importance from {res['calib_batches']} calibration batches of 32 (task loss); heads ranked globally, scores L2-normalised per "
              f"layer; one-shot removal at each fraction from the same scores. Recovery: logit KD from the unpruned model, "
-             f"{res['recover_steps']} steps. Latency: median of CPU forward passes, batch 1, 128 tokens.", '']
+             f"{res['recover_steps']} steps. Latency: CPU forward pass, batch 1, 128 tokens; each distinct shape timed in {res.get('latency_rounds', '?')} interleaved passes (median of the pass medians; load average recorded in the JSON).", '']
     lines += [f"- {claim(res, m)}" for m in res['models']] + ['']
     for model in res['models']:
         lines += [f"## {model}", '', f"![head pruning](prune_heads_{model}.png)", '',
                   '| what | importance | fraction | recovered | dev accuracy | parameters | latency ms |', '|---|---|---:|---|---:|---:|---:|']
         for p in sorted((p for p in res['points'] if p['model'] == model), key=lambda p: (p['what'], p['importance'], p['recovered'], p['fraction'])):
             lines.append(f"| {p['what']} | {p['importance']} | {p['fraction']:.0%} | {'yes' if p['recovered'] else 'no'} | "
-                         f"{p['dev']['accuracy']:.4f} | {p['params']:,} | {p['latency_ms']:.1f} |")
+                         f"{p['dev']['accuracy']:.4f} | {p['params']:,} | {_ms(p)} |")
         lines.append('')
     return '\n'.join(lines) + '\n'
+
+def shape_key(model: str, s: dict) -> str:
+    return f"{model}|{s['heads']}|{s['ffn']}"
+
+def time_shapes(res: dict, models: dict, rounds: int = 5):
+    """Latency depends on the shapes alone, so time each distinct pruned shape once, not each point. All shapes are timed
+    in `rounds` interleaved passes (so slow drift on a shared CPU hits every shape alike) and the median of the
+    per-pass medians is kept; the spread across passes is recorded too."""
+    todo = {}
+    for p in res['points']: todo.setdefault(shape_key(p['model'], p['shapes']), (p['model'], p['shapes']))
+    for name in models: todo.setdefault(shape_key(name, res['models'][name]['shapes']), (name, res['models'][name]['shapes']))
+    nets = {}
+    for k, (name, s) in todo.items():
+        m = copy.deepcopy(models[name]); _apply_shapes(m, s); nets[k] = m   # weights do not matter for timing
+    runs = {k: [] for k in nets}
+    for r in range(rounds):
+        for k, m in nets.items():
+            t = latency(m, batch=1, seq_len=128, min_runs=10, min_seconds=0.5); runs[k].append((t['median_ms'], t['load_1m']))
+        print(f'latency pass {r + 1}/{rounds} done', flush=True)
+    res['latency_rounds'] = rounds
+    res['latency'] = {k: dict(median_ms=float(np.median([v for v, _ in r])), passes_ms=[round(v, 3) for v, _ in r],
+                              load_1m=[l for _, l in r]) for k, r in runs.items()}
+    for p in res['points']: p['latency_ms'] = res['latency'][shape_key(p['model'], p['shapes'])]['median_ms']
+    for name in models: res['models'][name]['latency_ms'] = res['latency'][shape_key(name, res['models'][name]['shapes'])]['median_ms']
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
@@ -87,6 +116,7 @@ def main(argv=None):
         args.calib_batches, args.recover_steps, args.student_steps = 2, 2, 4
     jpath = out/('prune_smoke.json' if args.smoke else 'prune.json')
     res = json.loads(jpath.read_text()) if jpath.is_file() and not args.smoke else {'points': [], 'models': {}}
+    for p in res['points']: p.pop('latency_ms', None)   # retimed at the end, all shapes together
     res.update(environment=environment(), calib_batches=args.calib_batches, recover_steps=args.recover_steps)
     def save():
         res['updated'] = datetime.datetime.now().isoformat(timespec='seconds')
@@ -95,14 +125,13 @@ def main(argv=None):
     teacher = cached_teacher(data)
     models = {'teacher': teacher, 'student-4x384': cached_student(teacher, data, args.student_steps)}
     rcfg = DistillConfig(phases=(Phase((HintonKD(),), max_steps=args.recover_steps),), lr=1e-4, batch_size=32)
-    lat = lambda m: latency(m, batch=1, seq_len=128, min_runs=10, min_seconds=0.5)['median_ms']
     for name, model in models.items():
         if name not in res['models']:
             res['models'][name] = {'dev': evaluate(model, data), 'params': count_params(model)['total'], 'shapes': shapes(model)}
         done = {(p['model'], p['what'], p['importance'], p['fraction'], p['recovered']) for p in res['points']}
         def point(what, kind, frac, recovered, m):
             res['points'].append(dict(model=name, what=what, importance=kind, fraction=frac, recovered=recovered,
-                                      dev=evaluate(m, data), params=count_params(m)['total'], latency_ms=lat(m), shapes=shapes(m)))
+                                      dev=evaluate(m, data), params=count_params(m)['total'], shapes=shapes(m)))
             save(); print(name, what, kind, frac, recovered, res['points'][-1]['dev'], flush=True)
         for kind in KINDS:
             hs, fs = importance(model, data, kind, batches=args.calib_batches, batch_size=32, seed=0)
@@ -121,6 +150,7 @@ def main(argv=None):
                         m, _ = distill(m, model, data, rcfg, progress=False, teacher_dev=res['models'][name]['dev'])
                         point('heads', kind, frac, True, m)
             if args.smoke: break
+    time_shapes(res, models, rounds=2 if args.smoke else 5)
     save()
 
 if __name__ == '__main__':
