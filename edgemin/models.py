@@ -17,8 +17,8 @@ from transformers import AutoConfig, AutoModelForSequenceClassification, PreTrai
 
 # %% auto #0
 __all__ = ['ARCHS', 'WEIGHTS', 'ModelError', 'Arch', 'arch_for', 'Layer', 'layers', 'shapes', 'tiny_model', 'capture_qkv',
-           'attention_probs', 'mask_heads', 'EmptyAttention', 'slice_layer', 'atomic_dir', 'write_model', 'save_model',
-           'build_model', 'load_model', 'load_teacher', 'make_student']
+           'attention_probs', 'mask_heads', 'EmptyAttention', 'slice_layer', 'TrimmedEmbedding', 'trim_vocab',
+           'atomic_dir', 'write_model', 'save_model', 'build_model', 'load_model', 'load_teacher', 'make_student']
 
 # %% ../nbs/02_models.ipynb #b6eaca47
 class ModelError(ValueError):
@@ -242,6 +242,48 @@ def slice_layer(model: nn.Module, i: int,
     model.config.edgemin_shapes = shapes(model)
     return model
 
+# %% ../nbs/02_models.ipynb #aed3dfce
+class TrimmedEmbedding(nn.Module):
+    "Word embeddings for a subset of the vocabulary, looked up by the original token ids through `remap`."
+    def __init__(self, weight: torch.Tensor, remap: torch.Tensor, unk_id: int, padding_idx: int | None = None):
+        super().__init__()
+        self.weight = nn.Parameter(weight)
+        self.register_buffer('remap', remap.to(torch.int32))   # original id -> row; int32 halves its size on disk
+        self.num_embeddings, self.embedding_dim = weight.shape
+        self.unk_id, self.padding_idx = unk_id, padding_idx
+    def forward(self, input_ids: torch.Tensor) -> torch.Tensor:
+        return nn.functional.embedding(self.remap[input_ids], self.weight)
+    def kept_ids(self) -> torch.Tensor:
+        "The original token ids that have a row of their own, in row order."
+        ids = torch.arange(len(self.remap), device=self.remap.device)
+        return ids[(self.remap != self.remap[self.unk_id]) | (ids == self.unk_id)]
+    def extra_repr(self) -> str: return f"{self.num_embeddings} of {len(self.remap)} tokens, dim {self.embedding_dim}"
+
+def trim_vocab(model: PreTrainedModel,
+               keep_ids: Sequence[int],     # original token ids to keep (the unknown token is always kept)
+               unk_id: int,                 # the tokenizer's unknown-token id: dropped ids map to its row
+              ) -> PreTrainedModel:
+    "Keep only the word-embedding rows of `keep_ids`, in place; other ids read the unknown token's row. Returns `model`."
+    arch_for(model)
+    emb = model.get_input_embeddings()
+    full = len(emb.remap) if isinstance(emb, TrimmedEmbedding) else emb.weight.shape[0]
+    keep = sorted(set(int(i) for i in keep_ids) | {int(unk_id)})
+    if isinstance(emb, TrimmedEmbedding) and emb.unk_id != unk_id:
+        raise ModelError(f"trim_vocab: the model was trimmed with unk_id={emb.unk_id}, got unk_id={unk_id}")
+    if keep[0] < 0 or keep[-1] >= full:
+        raise ModelError(f"trim_vocab: token ids must lie in 0..{full - 1} (the model's vocabulary), got {keep[0]}..{keep[-1]}")
+    idx = torch.tensor(keep)
+    rows = emb.remap[idx].long() if isinstance(emb, TrimmedEmbedding) else idx   # trimming twice keeps rows of the current table
+    remap = torch.full((full,), keep.index(int(unk_id)), dtype=torch.long)
+    remap[idx] = torch.arange(len(keep))
+    w = emb.weight.detach()[rows].clone()
+    pad = getattr(model.config, 'pad_token_id', None)
+    new = TrimmedEmbedding(w, remap, int(unk_id), padding_idx=keep.index(pad) if pad in keep else None).to(emb.weight.device)
+    new.weight.requires_grad_(emb.weight.requires_grad)
+    model.set_input_embeddings(new)
+    model.config.edgemin_vocab = {'kept': len(keep), 'unk_id': int(unk_id)}
+    return model
+
 # %% ../nbs/02_models.ipynb #e0e8f414
 WEIGHTS = 'model.safetensors'
 
@@ -274,7 +316,7 @@ def save_model(model: PreTrainedModel, path: str | Path, tokenizer=None) -> Path
     with atomic_dir(path) as tmp: write_model(model, tmp, tokenizer)
     return Path(path)
 
-# %% ../nbs/02_models.ipynb #1e004e28
+# %% ../nbs/02_models.ipynb #58b21f60
 def _check_dir(path: Path) -> Path:
     "The weights file of checkpoint directory `path`, or a `ModelError` saying what is missing."
     if not path.is_dir(): raise ModelError(f"Model directory {str(path)!r} does not exist")
@@ -305,10 +347,13 @@ def _apply_shapes(model: PreTrainedModel, s: dict):
                         range(s['ffn'][i]) if s['ffn'][i] != l.ffn_dim else None, allow_empty=True)
 
 def build_model(cfg) -> PreTrainedModel:
-    "A randomly initialised sequence classifier for `cfg`, with the per-layer shapes it records (`edgemin_shapes`)."
+    "A randomly initialised sequence classifier for `cfg`, with the per-layer shapes (`edgemin_shapes`) and trimmed vocabulary (`edgemin_vocab`) it records."
     arch_for(cfg)
     model = AutoModelForSequenceClassification.from_config(cfg)
     if getattr(cfg, 'edgemin_shapes', None): _apply_shapes(model, cfg.edgemin_shapes)
+    if getattr(cfg, 'edgemin_vocab', None):
+        v, d = cfg.edgemin_vocab, model.get_input_embeddings().weight.shape[1]
+        model.set_input_embeddings(TrimmedEmbedding(torch.zeros(v['kept'], d), torch.zeros(cfg.vocab_size, dtype=torch.long), v['unk_id']))
     return model
 
 def load_model(path: str | Path) -> PreTrainedModel:
@@ -383,7 +428,7 @@ def load_teacher(name_or_path: str | Path,           # Hub id, local directory, 
     if t is not None: model.config.edgemin_task = t.name
     return model.eval()
 
-# %% ../nbs/02_models.ipynb #fb517ad6
+# %% ../nbs/02_models.ipynb #646a7b55
 def _per_layer_list(v, n: int, default: list[int], what: str) -> list[int]:
     "An int or per-layer list `v` as a list of n ints (None: `default`)."
     if v is None: return list(default)
@@ -442,13 +487,15 @@ def make_student(teacher: PreTrainedModel,
         if d * max(heads_l) != hidden: raise ModelError(f"hidden={hidden} is not a multiple of heads={max(heads_l)}")
     nominal = hidden // d
     cfg = type(tcfg)(**{**tcfg.to_dict(), a.cfg_layers: n, a.cfg_hidden: hidden, a.cfg_heads: nominal,
-                        a.cfg_ffn: max(ffn_l), 'edgemin_shapes': None, 'edgemin_has_task_head': copying})
+                        a.cfg_ffn: max(ffn_l), 'edgemin_shapes': None, 'edgemin_vocab': None, 'edgemin_has_task_head': copying})
     torch.manual_seed(seed)
     s = AutoModelForSequenceClassification.from_config(cfg)
     for i in range(n):                                    # the shape first: per-layer heads and FFN widths
         if heads_l[i] != nominal or ffn_l[i] != max(ffn_l):
             slice_layer(s, i, range(heads_l[i]) if heads_l[i] != nominal else None,
                         range(ffn_l[i]) if ffn_l[i] != max(ffn_l) else None, allow_empty=True)
+    te = teacher.get_input_embeddings()
+    if isinstance(te, TrimmedEmbedding): trim_vocab(s, te.kept_ids().tolist(), te.unk_id)   # the teacher's vocabulary
     if copying:                                           # then the weights: the leading heads / neurons of each teacher layer
         sd, t_sd = s.state_dict(), teacher.state_dict()
         head = f'{s.base_model_prefix}.{a.layers}.'

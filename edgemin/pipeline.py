@@ -25,7 +25,7 @@ __all__ = ['STAGES', 'PRESETS', 'REPORT_SCHEMA', 'ABLATIONS', 'DataSpec', 'Stude
            'ProfileSpec', 'RunConfig', 'apply_overrides', 'load_config', 'Context', 'run', 'write_report', 'Report',
            'compare', 'tiny_setup', 'run_many', 'sweep_configs', 'sweep', 'ablate']
 
-# %% ../nbs/08_pipeline.ipynb #5f7bfb57
+# %% ../nbs/08_pipeline.ipynb #11fc9699
 @dataclass(frozen=True)
 class DataSpec:
     "Which data the run uses."
@@ -67,6 +67,8 @@ class PruneSpec:
     calib_batches: int = 16
     iterations: int = 1
     allow_empty_layers: bool = False
+    vocab: bool = False                  # also drop embedding rows of tokens unseen in the training data
+    vocab_min_count: int = 1
     recover_epochs: float = 1.0          # 0: no recovery
     recover_steps: int | None = None
     lr: float = 1e-4
@@ -78,7 +80,8 @@ class PruneSpec:
                                 lr=self.lr, batch_size=self.batch_size, seed=seed)
         return PruneConfig(heads=self.heads, ffn=self.ffn, importance=self.importance, loss=self.loss, scope=self.scope,
                            calib_batches=self.calib_batches, iterations=self.iterations,
-                           allow_empty_layers=self.allow_empty_layers, recover=rec, seed=seed)
+                           allow_empty_layers=self.allow_empty_layers, vocab=self.vocab, vocab_min_count=self.vocab_min_count,
+                           recover=rec, seed=seed)
 
 @dataclass(frozen=True)
 class ProfileSpec:
@@ -114,8 +117,8 @@ class RunConfig:
         if len(set(self.stages)) != len(self.stages): raise ValueError(f"a stage appears twice in stages={list(self.stages)}")
         if 'quantize' in self.stages and self.stages[-1] != 'quantize':
             raise ValueError(f"quantize must be the last stage (it produces the ONNX bundle), got stages={list(self.stages)}")
-        if 'prune' in self.stages and self.prune.heads == 0 and self.prune.ffn == 0:
-            raise ValueError("stages include 'prune' but prune.heads and prune.ffn are both 0: drop the stage or set a fraction")
+        if 'prune' in self.stages and self.prune.heads == 0 and self.prune.ffn == 0 and not self.prune.vocab:
+            raise ValueError("stages include 'prune' but prune.heads and prune.ffn are both 0 and prune.vocab is off: drop the stage or set a fraction")
         if self.distill.recipe not in RECIPES: raise ValueError(f"unknown distill.recipe {self.distill.recipe!r}; known: {sorted(RECIPES)}")
         self.prune.config(self.seed)                                     # validates the fractions
 
