@@ -12,13 +12,14 @@ TORCH ?= torch==2.13.0
 GLUE_DIR ?= $(if $(wildcard ../shared/data/glue/SST-2),$(abspath ../shared/data/glue),)
 STAMP := $(VENV)/.edgemin-installed
 
-.PHONY: install demo test export-check docs nbtest pytest browser-deps clean
+.PHONY: install demo test export-check docs nbtest pytest browser-deps bench bench-venv bench-readme clean
 .DEFAULT_GOAL := help
 
 help:
 	@echo "make demo   run EdgeMIN on real SST-2 (local glue_data if present, else the Hugging Face Hub)"
 	@echo "make test   export-sync check, docs build (runs every notebook: the notebook tests), pytest tests/ (browser tests included)"
 	@echo "make docs   execute every notebook and render it to HTML in _docs/ (fails on any error)"
+	@echo "make bench  run the benchmark suite in bench/ (about 4.5 hours on an idle 2-core CPU) and regenerate README's Results"
 
 $(STAMP): settings.ini setup.py
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -70,6 +71,27 @@ nbtest: $(STAMP)
 pytest: $(STAMP)
 	@echo "== pytest tests/"
 	$(TEST_ENV) $(BIN)/pytest tests/
+
+# The benchmark suite, one script after another (each resumes where it stopped and records the machine), then README's
+# Results section regenerated from bench/results/*.json. About 4.5 hours here on an idle 2-core CPU: teacher 60 min
+# (cached afterwards), distill 60, prune 50, quantize 30, compare 45, scaling 25. Run it with nothing else on the CPU.
+BENCH_ENV := TQDM_DISABLE=1 $(if $(GLUE_DIR),HF_HUB_OFFLINE=1 EDGEMIN_GLUE_DIR="$(GLUE_DIR)")
+BENCH_SCRIPTS ?= teacher distill prune quantize compare scaling
+OPTIMUM_VENV := .venv-optimum
+bench: $(STAMP) bench-venv
+	cd bench && for s in $(BENCH_SCRIPTS); do echo "== bench/$$s.py"; $(BENCH_ENV) ../$(BIN)/python $$s.py || exit 1; done
+	$(MAKE) --no-print-directory bench-readme
+
+# Optimum (the baseline users would pick) pins transformers < 4.58; it gets its own environment.
+bench-venv: $(OPTIMUM_VENV)/.installed
+$(OPTIMUM_VENV)/.installed:
+	test -x $(OPTIMUM_VENV)/bin/python || $(PYTHON) -m venv $(OPTIMUM_VENV)
+	$(if $(TORCH),$(OPTIMUM_VENV)/bin/python -m pip install --quiet "$(TORCH)")
+	$(OPTIMUM_VENV)/bin/python -m pip install --quiet optimum-onnx==0.1.0 onnxruntime
+	touch $@
+
+bench-readme: $(STAMP)
+	$(BIN)/python bench/readme.py
 
 clean:
 	rm -rf _docs _proc .pytest_cache test-artifacts

@@ -40,3 +40,12 @@ def student(teacher_model, data, steps: int = 600):
 
 def write_atomic(path: Path, text: str):
     tmp = path.with_suffix(path.suffix + '.tmp'); tmp.write_text(text); tmp.replace(path)
+
+def teacher_dir(data, fraction: float = 0.1) -> Path:
+    "The cache directory of `teacher(data, fraction)` (fine-tuning it first if needed): a model directory for the pipeline."
+    from edgemin.finetune import teacher_key
+    teacher(data, fraction)
+    cfg = TEACHER_10PCT if fraction < 1.0 else FinetuneConfig(epochs=1.0 if data.task.name == 'sst2' else 2.0, **FULL_RECIPE)
+    path = cache_dir()/'teachers'/f"{data.task.name}-minilm-l6-{teacher_key('minilm-l6', data, cfg)}"
+    if not (path/'record.json').is_file(): raise FileNotFoundError(f"expected the cached teacher at {path}")
+    return path

@@ -42,3 +42,19 @@ def test_tutorials_open_in_colab_and_install_there():
         badge = f'colab.research.google.com/github/edgemin/edgemin/blob/main/nbs/{name}'
         assert any(badge in s for s in src), f'{name}: needs an "Open in Colab" badge linking to itself'
         assert any("'google.colab' in sys.modules" in s and 'pip' in s for s in src), f'{name}: needs a Colab set-up cell'
+
+def test_readme_results_are_generated_from_the_benchmark_files():
+    "README's Results section must equal what bench/readme.py makes of bench/results/*.json (no hand-typed figures)."
+    import subprocess
+    r = subprocess.run([sys.executable, str(ROOT/'bench'/'readme.py'), '--check'], capture_output=True, text=True)
+    assert r.returncode == 0, r.stdout + r.stderr
+
+def test_readme_check_notices_a_hand_edit(tmp_path):
+    import subprocess
+    text = (ROOT/'README.md').read_text()
+    start = text.index('<!-- results:start')
+    edited = text[:start] + text[start:].replace('| sst2 | accuracy |', '| sst2 | accuracy (typed) |', 1)
+    assert edited != text
+    (tmp_path/'README.md').write_text(edited)
+    r = subprocess.run([sys.executable, str(ROOT/'bench'/'readme.py'), '--check', '--readme', str(tmp_path/'README.md')], capture_output=True, text=True)
+    assert r.returncode == 1 and 'out of date' in r.stderr

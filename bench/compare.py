@@ -1,0 +1,226 @@
+"""EdgeMIN against its anchors and against what a user would do instead, measured side by side in one run.
+
+For each setting (a task, the teacher's training data, the compression data):
+- the fine-tuned fp32 teacher, run by PyTorch and by ONNX Runtime;
+- what a user would do without EdgeMIN: the teacher quantized by Hugging Face Optimum's ONNX Runtime quantizer
+  (bench/optimum_quantize.py, in .venv-optimum) and by PyTorch dynamic INT8;
+- classic students at equal size (4x384, initialised from teacher layers) and equal step budget: Hinton KD,
+  DistilBERT-style, PKD, TinyBERT-style, and MiniLMv2 (EdgeMIN's distillation stage);
+- EdgeMIN's pipeline (distill -> prune -> quantize) and its variants: without quantization, without pruning,
+  without vocabulary trimming, and pruning the teacher before distilling.
+Every model is measured by the same code: file size, parameters, FLOPs, latency at batch 1 and 32 (128 tokens and
+the dev set's median length), dev metric, and ratios against the fp32 teacher of the same setting. The headline
+ratios (teacher fp32 PyTorch vs the final INT8 model) are timed again at the end in interleaved passes.
+
+    python bench/compare.py                       # the SST-2 headline setting (about 45 min on an idle 2-core CPU)
+    python bench/compare.py --settings sst2 sst2-teacher10 mrpc rte cola stsb   # all settings (several hours)
+    python bench/compare.py --smoke               # a quick end-to-end check on 64 dev sentences (not written to results)
+
+Results: bench/results/compare.json and compare.md (rewritten after every entry, resumable), and
+bench/results/summary.json (the headline ratios against the targets). Models live under ~/.cache/edgemin/bench.
+"""
+import argparse, datetime, json, shutil, subprocess, sys, time
+from pathlib import Path
+
+import numpy as np
+from common import RESULTS, ROOT, task_data, teacher_dir, write_atomic, glue_dir
+from edgemin.data import get_task
+from edgemin.models import load_model, make_student
+from edgemin.finetune import evaluate, cache_dir
+from edgemin.distill import recipe, distill
+from edgemin.quantize import QuantizeConfig, quantize, export_onnx, OnnxClassifier
+from edgemin.pipeline import RunConfig, DataSpec, StudentSpec, DistillSpec, PruneSpec, ProfileSpec, run, _check_run_dir
+from edgemin.profile import profile, latency, environment
+
+# name: (task, fraction of the training data the teacher was fine-tuned on, fraction the compression stages use)
+SETTINGS = {
+    'sst2': ('sst2', 1.0, 0.1),              # the headline: the EdgeMIN method's setting
+    'sst2-teacher10': ('sst2', 0.1, 0.1),
+    'mrpc': ('mrpc', 1.0, 1.0), 'rte': ('rte', 1.0, 1.0), 'cola': ('cola', 1.0, 1.0), 'stsb': ('stsb', 1.0, 1.0),
+}
+CLASSIC = ['hinton', 'distilbert', 'pkd', 'tinybert']       # MiniLMv2 is EdgeMIN's own distillation stage
+TARGETS = {'size_ratio': 10.0, 'latency_ratio_bs1': 4.0, 'accuracy_retention': 0.985}
+OPTIMUM_PY = ROOT/'.venv-optimum'/'bin'/'python'
+
+def edgemin_config(task, tdir, frac, args, stages=('distill', 'prune', 'quantize'), vocab=True, name='edgemin') -> RunConfig:
+    "EdgeMIN's recipe at this benchmark's budget: MiniLMv2 then logit KD, 40% of heads and 30% of FFN neurons, INT8."
+    return RunConfig(name=name, task=task, teacher=str(tdir), stages=stages, seed=0,
+                     data=DataSpec(data_dir=glue_dir(), train_fraction=None if frac >= 1.0 else frac,
+                                   max_eval=64 if args.smoke else None),
+                     student=StudentSpec(layers=4),
+                     distill=DistillSpec(recipe='minilmv2', max_steps=args.steps, batch_size=32, lr=1e-4),
+                     prune=PruneSpec(heads=args.heads, ffn=args.ffn, vocab=vocab, recover_steps=args.recover_steps, recover_epochs=1.0),
+                     quantize=QuantizeConfig(quantize_embeddings=True),
+                     profile=ProfileSpec(batch_sizes=(1,), runs=3, typical_len=False))   # measured again below, alike for all
+
+def optimum_int8(tdir: Path, out: Path) -> Path:
+    "The teacher quantized by Optimum (in its own venv, see bench/optimum_quantize.py); returns the ONNX file."
+    if not OPTIMUM_PY.is_file():
+        raise FileNotFoundError(f"{OPTIMUM_PY} is missing: `make bench-venv` (or python -m venv .venv-optimum && "
+                                ".venv-optimum/bin/pip install torch==2.13.0 optimum-onnx onnxruntime) creates it")
+    if not (out/'optimum.json').is_file():
+        subprocess.run([str(OPTIMUM_PY), str(ROOT/'bench'/'optimum_quantize.py'), str(tdir), str(out)], check=True)
+    return Path(json.loads((out/'optimum.json').read_text())['onnx'])
+
+def seed_stages(src: Path, dst: Path, cfg: RunConfig, stages: list[str]):
+    "Start run `dst` with completed stages copied from run `src` (same configuration up to those stages)."
+    _check_run_dir(dst, cfg)
+    for s in stages:
+        if not (dst/s/'record.json').is_file() and (src/s/'record.json').is_file():
+            shutil.rmtree(dst/s, ignore_errors=True); shutil.copytree(src/s, dst/s)
+
+def render_md(res: dict) -> str:
+    env = res['environment']
+    isa = ', '.join(k for k, v in env['isa'].items() if v) or 'no INT8 extensions'
+    lines = ['# EdgeMIN against its anchors and the alternatives', '',
+             f"Generated by `python bench/compare.py` on {res['updated']}; machine: {env['cpu']} ({env['logical_cores']} cores; {isa}), "
+             f"torch {env['torch']}, onnxruntime {env['onnxruntime']}. Budget: about 45 minutes per setting on an idle 2-core CPU.", '',
+             f"Every student: 4 layers x 384 (teacher layers 0, 1, 3, 4), {res['args']['steps']} distillation steps at batch 32. "
+             f"EdgeMIN: MiniLMv2 relations then logit KD, then {res['args']['heads']:.0%} of heads and {res['args']['ffn']:.0%} of FFN neurons pruned "
+             f"(Michel importance) with the vocabulary trimmed to the tokens of the training data, {res['args']['recover_steps']} recovery steps, "
+             "then ONNX Runtime dynamic INT8 with INT8 embeddings. Latency: median CPU forward pass, all cores; × columns are "
+             "ratios against the fp32 PyTorch teacher of the same setting.", '']
+    for sname, st in res['settings'].items():
+        task = get_task(st['task']); m = task.main_metric
+        lines += [f"## {sname}: {st['task']}, teacher trained on {st['teacher_fraction']:.0%}, compression on {st['compression_fraction']:.0%} of the training data", '']
+        if st.get('headline'):
+            h = st['headline']
+            lines += [f"Headline (teacher fp32 PyTorch vs {h['final']}, batch-1 latency re-timed in {h['rounds']} interleaved passes): "
+                      f"**{h['size_ratio']:.1f}× smaller**, **{h['latency_ratio_bs1']:.1f}× faster** at batch 1 × 128 tokens, "
+                      f"**{h['accuracy_retention']:.1%}** of the teacher's dev {m}.", '']
+        typ = st.get('typical_len')
+        lines += [f"| model | size MB | params | GFLOPs | bs1 ms | bs32 ms | bs1 ms @{typ} | dev {m} | × smaller | × faster bs1 | retention |",
+                  '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|']
+        base = st['entries'].get('teacher fp32 (PyTorch)')
+        for name, e in st['entries'].items():
+            lat = {(l['batch'], l['seq_len']): l['median_ms'] for l in e['latency']}
+            r = ratios(e, base, m) if base else {}
+            lines.append(f"| {name} | {e['size_bytes'] / 1e6:.1f} | {e['params']['total'] / 1e6:.1f} M | {e['flops']['total'] / 1e9:.2f} | "
+                         f"{lat.get((1, 128), float('nan')):.1f} | {lat.get((32, 128), float('nan')):.0f} | {lat.get((1, typ), float('nan')):.1f} | "
+                         f"{e['dev'][m]:.4f} | {r.get('size_ratio', float('nan')):.1f} | {r.get('latency_ratio_bs1', float('nan')):.1f} | "
+                         f"{r.get('accuracy_retention', float('nan')):.1%} |")
+        lines.append('')
+    return '\n'.join(lines) + '\n'
+
+def _lat(e, b=1, n=128):
+    return next(l['median_ms'] for l in e['latency'] if l['batch'] == b and l['seq_len'] == n)
+
+def ratios(e: dict, base: dict, metric: str) -> dict:
+    return dict(size_ratio=base['size_bytes'] / e['size_bytes'], latency_ratio_bs1=_lat(base) / _lat(e),
+                accuracy_retention=e['dev'][metric] / base['dev'][metric])
+
+def summary(res: dict) -> dict | None:
+    "bench/results/summary.json: the headline setting's ratios against the targets, and both teachers' numbers."
+    st = res['settings'].get('sst2')
+    if not st or not st.get('headline'): return None
+    h = st['headline']
+    out = {k: round(h[k], 4) for k in TARGETS}
+    out.update(targets=TARGETS, met={k: h[k] >= v for k, v in TARGETS.items()},
+               setting=dict(task='sst2', teacher='all-MiniLM-L6-v2 fine-tuned on 100% of SST-2 train', compression_data='10% of SST-2 train (stratified, seed 0)',
+                            final_model=h['final'], teacher_dev_accuracy=h['teacher_dev'], final_dev_accuracy=h['final_dev'],
+                            teacher_size_bytes=h['teacher_size'], final_size_bytes=h['final_size'],
+                            teacher_bs1_ms=h['teacher_bs1_ms'], final_bs1_ms=h['final_bs1_ms'], latency_rounds=h['rounds']),
+               teachers={s: {'teacher_fraction': v['teacher_fraction'], 'dev': v['entries']['teacher fp32 (PyTorch)']['dev']}
+                         for s, v in res['settings'].items() if v['task'] == 'sst2' and 'teacher fp32 (PyTorch)' in v['entries']},
+               environment=res['environment'], generated=res['updated'], source='bench/compare.py -> bench/results/compare.json')
+    return out
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    ap.add_argument('--settings', nargs='+', default=['sst2'], choices=list(SETTINGS))
+    ap.add_argument('--steps', type=int, default=600, help='distillation steps of every student')
+    ap.add_argument('--heads', type=float, default=0.4)
+    ap.add_argument('--ffn', type=float, default=0.3)
+    ap.add_argument('--recover-steps', type=int, default=200)
+    ap.add_argument('--runs', type=int, default=20, help='timed runs per latency entry (at batch 32: a quarter)')
+    ap.add_argument('--rounds', type=int, default=7, help='interleaved passes of the headline latency')
+    ap.add_argument('--smoke', action='store_true')
+    args = ap.parse_args(argv)
+    if args.smoke: args.steps, args.recover_steps, args.runs, args.rounds, args.settings = 4, 2, 2, 2, ['sst2']
+    out = RESULTS; out.mkdir(parents=True, exist_ok=True)
+    jpath = out/('compare_smoke.json' if args.smoke else 'compare.json')
+    res = json.loads(jpath.read_text()) if jpath.is_file() and not args.smoke else {'settings': {}}
+    res.update(environment=environment(), args={k: getattr(args, k) for k in ('steps', 'heads', 'ffn', 'recover_steps', 'runs', 'rounds')})
+    work = cache_dir()/'bench'/('compare-smoke' if args.smoke else 'compare')
+    if args.smoke: shutil.rmtree(work, ignore_errors=True)
+    def save():
+        res['updated'] = datetime.datetime.now().isoformat(timespec='seconds')
+        write_atomic(jpath, json.dumps(res, indent=1))
+        if not args.smoke:
+            write_atomic(out/'compare.md', render_md(res))
+            s = summary(res)
+            if s: write_atomic(out/'summary.json', json.dumps(s, indent=1))
+
+    for sname in args.settings:
+        task, tfrac, cfrac = SETTINGS[sname]
+        tdata = task_data(task, tfrac)
+        tdir = teacher_dir(tdata, tfrac)
+        data = task_data(task, cfrac)
+        if args.smoke: data.encoded[data.eval_split] = data.encoded[data.eval_split].select(range(64))
+        typ = int(np.median([len(x) for x in data.encoded[data.eval_split]['input_ids']]))
+        st = res['settings'].setdefault(sname, {'task': task, 'teacher_fraction': tfrac, 'compression_fraction': cfrac, 'entries': {}})
+        st.update(teacher_dir=str(tdir), typical_len=typ)
+        m = get_task(task).main_metric
+        wd = work/sname
+
+        def entry(name, make):
+            "Measure the model `make()` returns, unless this entry is done."
+            if name in st['entries']: return
+            t0 = time.perf_counter()
+            model, extra = make()
+            p = profile(model, seq_len=128, batch_sizes=(1, 32), typical_len=typ, runs=args.runs, min_seconds=1.0).to_dict()
+            st['entries'][name] = dict(dev=evaluate(model, data), params=p['params'], size_bytes=p['size_bytes'], flops=p['flops'],
+                                       latency=p['latency'], memory=p['memory'], seconds=round(time.perf_counter() - t0, 1), info=extra or {})
+            save(); print(f"[{sname}] {name}: {st['entries'][name]['dev']} {_lat(st['entries'][name]):.1f} ms", flush=True)
+
+        teacher = load_model(tdir)
+        entry('teacher fp32 (PyTorch)', lambda: (teacher, {'source': str(tdir)}))
+        entry('teacher fp32 (ONNX Runtime)', lambda: (OnnxClassifier(export_onnx(teacher, wd/'teacher-fp32'/'model.onnx'), teacher.config), None))
+        entry('teacher INT8, Optimum ORT quantizer', lambda: (OnnxClassifier(optimum_int8(tdir, wd/'teacher-optimum'), teacher.config),
+                                                            json.loads((wd/'teacher-optimum'/'optimum.json').read_text())))
+        def torch_dynamic():
+            q, rec = quantize(teacher, QuantizeConfig(backend='torch'), data, workdir=wd/'teacher-torch-dynamic')
+            return q, {'size_note': 'state dict as torch.save writes it'}
+        entry('teacher INT8, PyTorch dynamic', torch_dynamic)
+
+        # EdgeMIN: the full pipeline first; its distillation stage is also the MiniLMv2 student of the classic set
+        full = edgemin_config(task, tdir, cfrac, args)
+        rep = run(full, wd/'edgemin', progress=False)
+        wall = {s['stage']: s['wall_time_s'] for s in rep.data['stages']} if hasattr(rep, 'data') else {}
+        entry('student MiniLMv2 (EdgeMIN distill stage)', lambda: (load_model(wd/'edgemin'/'distill'), {'wall_time_s': wall.get('distill')}))
+        for obj in CLASSIC:
+            def classic(obj=obj):
+                cfg = recipe(obj, max_steps=args.steps, lr=1e-4, batch_size=32, seed=0)
+                s, rec = distill(make_student(teacher, layers=4), teacher, data, cfg, progress=False)
+                return s, {'wall_time_s': rec.wall_time_s}
+            entry(f'student {obj}', classic)
+        entry('EdgeMIN without quantization (distill -> prune)', lambda: (load_model(wd/'edgemin'/'prune'), {'wall_time_s': wall.get('prune')}))
+        entry('EdgeMIN (distill -> prune -> quantize)', lambda: (OnnxClassifier.from_bundle(wd/'edgemin'/'quantize'),
+                                                                {'pipeline_wall_time_s': wall}))
+        def variant(name, stages, vocab=True, reuse=('teacher', 'distill')):
+            cfg = edgemin_config(task, tdir, cfrac, args, stages=stages, vocab=vocab, name=name)
+            seed_stages(wd/'edgemin', wd/name, cfg, list(reuse))
+            run(cfg, wd/name, progress=False)
+            last = wd/name/stages[-1]
+            return (OnnxClassifier.from_bundle(last) if stages[-1] == 'quantize' else load_model(last)), {'stages': list(stages)}
+        entry('EdgeMIN without pruning (distill -> quantize)', lambda: variant('no-prune', ('distill', 'quantize')))
+        entry('EdgeMIN without vocabulary trimming', lambda: variant('no-vocab', ('distill', 'prune', 'quantize'), vocab=False))
+        entry('EdgeMIN, teacher pruned first (prune -> distill -> quantize)', lambda: variant('prune-first', ('prune', 'distill', 'quantize'), reuse=('teacher',)))
+
+        # the headline: teacher fp32 PyTorch against the final model, batch-1 latency in interleaved passes
+        final = OnnxClassifier.from_bundle(wd/'edgemin'/'quantize')
+        t1, f1 = [], []
+        for _ in range(args.rounds):
+            t1.append(latency(teacher, 1, 128, min_runs=args.runs, min_seconds=1.0)['median_ms'])
+            f1.append(latency(final, 1, 128, min_runs=args.runs, min_seconds=1.0)['median_ms'])
+        te, fe = st['entries']['teacher fp32 (PyTorch)'], st['entries']['EdgeMIN (distill -> prune -> quantize)']
+        st['headline'] = dict(final='EdgeMIN (distill -> prune -> quantize)', rounds=args.rounds, teacher_bs1_passes=t1, final_bs1_passes=f1,
+                              teacher_bs1_ms=float(np.median(t1)), final_bs1_ms=float(np.median(f1)),
+                              teacher_size=te['size_bytes'], final_size=fe['size_bytes'], teacher_dev=te['dev'][m], final_dev=fe['dev'][m],
+                              size_ratio=te['size_bytes'] / fe['size_bytes'], latency_ratio_bs1=float(np.median(t1)) / float(np.median(f1)),
+                              accuracy_retention=fe['dev'][m] / te['dev'][m])
+        save()
+    save()
+
+if __name__ == '__main__':
+    main()
