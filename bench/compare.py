@@ -30,7 +30,7 @@ from edgemin.finetune import evaluate, cache_dir
 from edgemin.distill import recipe, distill
 from edgemin.quantize import QuantizeConfig, quantize, export_onnx, OnnxClassifier
 from edgemin.pipeline import RunConfig, DataSpec, StudentSpec, DistillSpec, PruneSpec, ProfileSpec, run, _check_run_dir
-from edgemin.profile import profile, latency, environment
+from edgemin.profile import profile, latency, environment, count_params, flops, peak_memory
 
 # name: (task, fraction of the training data the teacher was fine-tuned on, fraction the compression stages use)
 SETTINGS = {
@@ -168,9 +168,14 @@ def main(argv=None):
             if name in st['entries']: return
             t0 = time.perf_counter()
             model, extra = make()
-            p = profile(model, seq_len=128, batch_sizes=(1, 32), typical_len=typ, runs=args.runs, min_seconds=1.0).to_dict()
+            extra = extra or {}
+            if '_size_bytes' in extra:      # a PyTorch-quantized model: no safetensors file; counted on its float shape
+                shape = extra.pop('_shape')
+                p = dict(params=count_params(shape), size_bytes=extra.pop('_size_bytes'), flops=flops(shape, 128), memory=peak_memory(model, 1, 128),
+                         latency=[latency(model, b, n, min_runs=args.runs, min_seconds=1.0) for b in (1, 32) for n in dict.fromkeys((128, typ))])
+            else: p = profile(model, seq_len=128, batch_sizes=(1, 32), typical_len=typ, runs=args.runs, min_seconds=1.0).to_dict()
             st['entries'][name] = dict(dev=evaluate(model, data), params=p['params'], size_bytes=p['size_bytes'], flops=p['flops'],
-                                       latency=p['latency'], memory=p['memory'], seconds=round(time.perf_counter() - t0, 1), info=extra or {})
+                                       latency=p['latency'], memory=p['memory'], seconds=round(time.perf_counter() - t0, 1), info=extra)
             save(); print(f"[{sname}] {name}: {st['entries'][name]['dev']} {_lat(st['entries'][name]):.1f} ms", flush=True)
 
         teacher = load_model(tdir)
@@ -180,7 +185,7 @@ def main(argv=None):
                                                             json.loads((wd/'teacher-optimum'/'optimum.json').read_text())))
         def torch_dynamic():
             q, rec = quantize(teacher, QuantizeConfig(backend='torch'), data, workdir=wd/'teacher-torch-dynamic')
-            return q, {'size_note': 'state dict as torch.save writes it'}
+            return q, {'size_note': 'state dict as torch.save writes it', '_size_bytes': rec.size_bytes, '_shape': teacher}
         entry('teacher INT8, PyTorch dynamic', torch_dynamic)
 
         # EdgeMIN: the full pipeline first; its distillation stage is also the MiniLMv2 student of the classic set

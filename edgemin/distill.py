@@ -331,7 +331,7 @@ class MLKD:
     attention_relation_weight: float = 1.0
     relation_heads: int | None = None
 
-# %% ../nbs/04_distill.ipynb #c05b922f
+# %% ../nbs/04_distill.ipynb #3f66f196
 def objective_from_dict(d: dict):
     "An objective from `{'kind': ..., **settings}`, naming an unknown kind or field."
     d = dict(d)
@@ -356,6 +356,8 @@ class Phase:
         if not self.objectives: raise ValueError("a Phase needs at least one objective")
         for o in self.objectives:
             if getattr(o, 'kind', None) not in OBJECTIVES: raise ValueError(f"not an objective: {o!r}")
+            w = getattr(o, 'weight', 1.0)
+            if isinstance(w, bool) or not isinstance(w, (int, float)): raise ValueError(f"{o!r}: weight must be a number, got {w!r}")
 
 @dataclass(frozen=True)
 class DistillConfig:
@@ -399,14 +401,14 @@ class DistillConfig:
             d['phases'] = tuple(Phase(**{**p, 'objectives': tuple(objective_from_dict(o) for o in p['objectives'])}) for p in d['phases'])
         return cls(**d)
 
-# %% ../nbs/04_distill.ipynb #2ca8fcec
+# %% ../nbs/04_distill.ipynb #d25d5add
 RECIPES = {
     'minilmv2': lambda: ((MiniLMv2(),), (HintonKD(),)),
     'minilm': lambda: ((MiniLMv1(),), (HintonKD(),)),
     'hinton': lambda: ((HintonKD(),),),
     'distilbert': lambda: ((DistilBERTKD(),),),
     'pkd': lambda: ((PKD(),),),
-    'tinybert': lambda: ((TinyBERT('intermediate'),), (TinyBERT('prediction'),)),
+    'tinybert': lambda: ((TinyBERT(stage='intermediate'),), (TinyBERT(stage='prediction'),)),
     'mlkd': lambda: ((MLKD(),), (HintonKD(),)),
     'task': lambda: ((TaskLoss(),),),
 }
