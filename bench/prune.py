@@ -46,6 +46,18 @@ def plots(res: dict, out: Path):
             a.set_xlabel('fraction of heads removed'); a.set_title(t); a.grid(alpha=0.3)
         ax[0].legend(fontsize=8); fig.suptitle(f'Head pruning: {model} (SST-2 dev)'); fig.tight_layout()
         fig.savefig(out/f'prune_heads_{model}.png', dpi=110); plt.close(fig)
+        q = sorted((p for p in res['points'] if p['model'] == model and p['what'] == 'ffn'), key=lambda p: p['fraction'])
+        if not q: continue
+        fig, ax = plt.subplots(1, 3, figsize=(15, 4))
+        ax[0].plot([p['fraction'] for p in q], [p['dev']['accuracy'] for p in q], marker='o', label='michel')
+        ax[0].axhline(res['models'][model]['dev']['accuracy'] - 0.01, color='grey', lw=0.8, ls=':', label='unpruned - 1 point')
+        ax[1].plot([p['fraction'] for p in q], [p['params'] / 1e6 for p in q], marker='o')
+        t = [p for p in q if p.get('latency_ms') is not None]
+        ax[2].plot([p['fraction'] for p in t], [p['latency_ms'] for p in t], marker='o')
+        for a, ttl in zip(ax, ['dev accuracy', 'parameters (M)', 'latency, batch 1 x 128 tokens (ms)']):
+            a.set_xlabel('fraction of FFN neurons removed'); a.set_title(ttl); a.grid(alpha=0.3)
+        ax[0].legend(fontsize=8); fig.suptitle(f'FFN pruning, no recovery: {model} (SST-2 dev)'); fig.tight_layout()
+        fig.savefig(out/f'prune_ffn_{model}.png', dpi=110); plt.close(fig)
 
 def claim(res: dict, model: str) -> str:
     "How many heads can go (Michel ranking, no recovery) with at most a 1-point accuracy loss."
@@ -57,8 +69,10 @@ def claim(res: dict, model: str) -> str:
             f"(unpruned {base:.4f}). Michel et al. report up to ~40% for BERT-base; "
             + ("that holds here." if upto >= 0.4 else "that does not hold for this smaller model here."))
 
-def _ms(p: dict) -> str:
-    return f"{p['latency_ms']:.1f}" if p.get('latency_ms') is not None else '(not yet timed)'
+def _ms(p: dict, res: dict) -> str:
+    if p.get('latency_ms') is None: return '(not yet timed)'
+    passes = res.get('latency', {}).get(shape_key(p['model'], p['shapes']), {}).get('passes_ms')
+    return f"{p['latency_ms']:.1f}" + (f" ({min(passes):.1f}–{max(passes):.1f})" if passes else '')
 
 def render_md(res: dict) -> str:
     env = res['environment']
@@ -67,14 +81,14 @@ def render_md(res: dict) -> str:
              f"{env['torch_threads']} threads), torch {env['torch']}. Budget: about 50 minutes on an idle 2-core CPU.", '',
              f"Importance from {res['calib_batches']} calibration batches of 32 (task loss); heads ranked globally, scores L2-normalised per "
              f"layer; one-shot removal at each fraction from the same scores. Recovery: logit KD from the unpruned model, "
-             f"{res['recover_steps']} steps. Latency: CPU forward pass, batch 1, 128 tokens; each distinct shape timed in {res.get('latency_rounds', '?')} interleaved passes (median of the pass medians; load average recorded in the JSON).", '']
+             f"{res['recover_steps']} steps. Latency: CPU forward pass, batch 1, 128 tokens; each distinct shape timed in {res.get('latency_rounds', '?')} interleaved passes (median of the pass medians, with their range: this shared CPU's speed drifts by tens of percent between passes; load average recorded in the JSON).", '']
     lines += [f"- {claim(res, m)}" for m in res['models']] + ['']
     for model in res['models']:
-        lines += [f"## {model}", '', f"![head pruning](prune_heads_{model}.png)", '',
-                  '| what | importance | fraction | recovered | dev accuracy | parameters | latency ms |', '|---|---|---:|---|---:|---:|---:|']
+        lines += [f"## {model}", '', f"![head pruning](prune_heads_{model}.png)", '', f"![FFN pruning](prune_ffn_{model}.png)", '',
+                  '| what | importance | fraction | recovered | dev accuracy | parameters | latency ms (range over passes) |', '|---|---|---:|---|---:|---:|---:|']
         for p in sorted((p for p in res['points'] if p['model'] == model), key=lambda p: (p['what'], p['importance'], p['recovered'], p['fraction'])):
             lines.append(f"| {p['what']} | {p['importance']} | {p['fraction']:.0%} | {'yes' if p['recovered'] else 'no'} | "
-                         f"{p['dev']['accuracy']:.4f} | {p['params']:,} | {_ms(p)} |")
+                         f"{p['dev']['accuracy']:.4f} | {p['params']:,} | {_ms(p, res)} |")
         lines.append('')
     return '\n'.join(lines) + '\n'
 
@@ -108,8 +122,12 @@ def main(argv=None):
     ap.add_argument('--recover-steps', type=int, default=100)
     ap.add_argument('--student-steps', type=int, default=600)
     ap.add_argument('--smoke', action='store_true')
+    ap.add_argument('--render', action='store_true', help='only rewrite prune.md and the plots from prune.json')
     args = ap.parse_args(argv)
     out = RESULTS; out.mkdir(parents=True, exist_ok=True)
+    if args.render:
+        res = json.loads((out/'prune.json').read_text())
+        write_atomic(out/'prune.md', render_md(res)); plots(res, out); return
     data = task_data('sst2')
     if args.smoke:
         data.encoded['validation'] = data.encoded['validation'].select(range(64))

@@ -46,8 +46,35 @@ def headline(lines: list):
         for name, x in e.items():
             lines.append(f"| {name} | {x['size_bytes'] / 1e6:.1f} | {_lat(x):.1f} | {_lat(x, 32):.0f} | {x['dev']['accuracy']:.4f} | "
                          f"{base['size_bytes'] / x['size_bytes']:.1f} | {_lat(base) / _lat(x):.1f} |")
-        lines += ['', 'Full table, other settings and the variants: [bench/results/compare.md](bench/results/compare.md); '
+        lines.append('')
+        lines += explain(s, e, c['args'])
+        lines += ['Full table, other settings and the variants: [bench/results/compare.md](bench/results/compare.md); '
                   'headline numbers: [bench/results/summary.json](bench/results/summary.json).', '']
+
+FINAL, DISTILLED, PRUNED = ('EdgeMIN (distill -> prune -> quantize)', 'student MiniLMv2 (EdgeMIN distill stage)',
+                            'EdgeMIN without quantization (distill -> prune)')
+
+def explain(s: dict, e: dict, args: dict) -> list:
+    "Where the size and the accuracy go, from the measured entries, and what falls short."
+    base = e.get('teacher fp32 (PyTorch)')
+    if not base or not all(k in e for k in (FINAL, DISTILLED, PRUNED)): return []
+    p = e[FINAL]['params']
+    ret = {k: e[k]['dev']['accuracy'] / base['dev']['accuracy'] for k in (DISTILLED, PRUNED, FINAL)}
+    out = [f"Where it goes: the final model has {p['total'] / 1e6:.2f} M parameters ({p['embeddings'] / 1e6:.2f} M in embeddings, "
+           f"{p['encoder'] / 1e6:.2f} M in the transformer layers), stored in {e[FINAL]['size_bytes'] / 1e6:.1f} MB. Accuracy retention "
+           f"step by step: distilled {ret[DISTILLED]:.1%}, pruned {ret[PRUNED]:.1%}, INT8 {ret[FINAL]:.1%}.", '']
+    short = [k for k, ok in s['met'].items() if not ok]
+    if 'accuracy_retention' in short:
+        out += [f"Short of the accuracy target: the gap opens at distillation ({ret[DISTILLED]:.1%} before any pruning), where the "
+                f"student sees {args['steps']} steps of batch 32 from the 10% subset. The levers are a longer distillation budget, "
+                "more transfer data (unlabelled or augmented sentences, as TinyBERT does), or a wider student; pruning and INT8 "
+                f"together cost {ret[DISTILLED] - ret[FINAL]:.1%} more here.", '']
+    if 'size_ratio' in short:
+        out += [f"Short of the size target: {p['embeddings'] / p['total']:.0%} of the remaining parameters are embeddings; a smaller "
+                "vocabulary (a higher `vocab_min_count`) or a narrower student shrinks them further.", '']
+    if 'latency_ratio_bs1' in short:
+        out += ["Short of the latency target: more heads or FFN neurons pruned, or fewer layers, cut the remaining matrix products.", '']
+    return out
 
 def teacher(lines: list):
     t = _load('teacher')
