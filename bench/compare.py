@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 from common import RESULTS, ROOT, task_data, teacher_dir, write_atomic, glue_dir
 from edgemin.data import get_task
-from edgemin.models import load_model, make_student
+from edgemin.models import load_model, make_student, save_model
 from edgemin.finetune import evaluate, cache_dir
 from edgemin.distill import recipe, distill
 from edgemin.quantize import QuantizeConfig, quantize, export_onnx, OnnxClassifier
@@ -195,8 +195,12 @@ def main(argv=None):
         entry('student MiniLMv2 (EdgeMIN distill stage)', lambda: (load_model(wd/'edgemin'/'distill'), {'wall_time_s': wall.get('distill')}))
         for obj in CLASSIC:
             def classic(obj=obj):
+                path = wd/f'student-{obj}'        # kept, so that an interrupted run does not distill it again
+                if (path/'record.json').is_file():
+                    return load_model(path), {'wall_time_s': json.loads((path/'record.json').read_text())['wall_time_s']}
                 cfg = recipe(obj, max_steps=args.steps, lr=1e-4, batch_size=32, seed=0)
                 s, rec = distill(make_student(teacher, layers=4), teacher, data, cfg, progress=False)
+                save_model(s, path, data.tokenizer); (path/'record.json').write_text(json.dumps(rec.to_dict(), default=str))
                 return s, {'wall_time_s': rec.wall_time_s}
             entry(f'student {obj}', classic)
         entry('EdgeMIN without quantization (distill -> prune)', lambda: (load_model(wd/'edgemin'/'prune'), {'wall_time_s': wall.get('prune')}))
