@@ -15,6 +15,7 @@ ratios (teacher fp32 PyTorch vs the final INT8 model) are timed again at the end
     python bench/compare.py                       # the SST-2 headline setting (about 45 min on an idle 2-core CPU)
     python bench/compare.py --settings sst2 sst2-teacher10 mrpc rte cola stsb   # all settings (several hours)
     python bench/compare.py --smoke               # a quick end-to-end check on 64 dev sentences (not written to results)
+    python bench/compare.py --train-only          # train and keep every model without measuring (can share the CPU)
 
 Results: bench/results/compare.json and compare.md (rewritten after every entry, resumable), and
 bench/results/summary.json (the headline ratios against the targets). Models live under ~/.cache/edgemin/bench.
@@ -135,6 +136,7 @@ def main(argv=None):
     ap.add_argument('--runs', type=int, default=20, help='timed runs per latency entry (at batch 32: a quarter)')
     ap.add_argument('--rounds', type=int, default=7, help='interleaved passes of the headline latency')
     ap.add_argument('--smoke', action='store_true')
+    ap.add_argument('--train-only', action='store_true', help='only train and keep the models (no measurement; safe to run beside other work)')
     args = ap.parse_args(argv)
     if args.smoke: args.steps, args.recover_steps, args.runs, args.rounds, args.settings = 4, 2, 2, 2, ['sst2']
     out = RESULTS; out.mkdir(parents=True, exist_ok=True)
@@ -166,6 +168,9 @@ def main(argv=None):
         def entry(name, make):
             "Measure the model `make()` returns, unless this entry is done."
             if name in st['entries']: return
+            if args.train_only:             # build and keep the model, measure later when the CPU is free
+                if name.startswith('teacher'): return
+                make(); print(f"[{sname}] {name}: trained", flush=True); return
             t0 = time.perf_counter()
             model, extra = make()
             extra = extra or {}
@@ -216,6 +221,7 @@ def main(argv=None):
         entry('EdgeMIN without vocabulary trimming', lambda: variant('no-vocab', ('distill', 'prune', 'quantize'), vocab=False))
         entry('EdgeMIN, teacher pruned first (prune -> distill -> quantize)', lambda: variant('prune-first', ('prune', 'distill', 'quantize'), reuse=('teacher',)))
 
+        if args.train_only: continue
         # the headline: teacher fp32 PyTorch against the final model, batch-1 latency in interleaved passes
         final = OnnxClassifier.from_bundle(wd/'edgemin'/'quantize')
         t1, f1 = [], []
