@@ -56,6 +56,7 @@ def render_md(res: dict) -> str:
         lines.append(f"| {s['task']} | {s['student']} | {s['objective']} | {s['mean']:.4f} ± {s['std']:.4f} | {s['retention']:.1%} | "
                      f"{s['seeds']} | {s['s_per_step']:.3f} | {s['params']:,} |")
     if res.get('overhead'): lines += ['', f"Relation loss cost: {res['overhead']}"]
+    for n in res.get('notes', []): lines += ['', f"Note: {n}"]
     if res.get('profiles'):
         lines += ['', '## Students', '', '| student | parameters | size | FLOPs (128 tokens) | latency bs1 (ms, median) | latency bs32 (ms) |',
                   '|---|---:|---:|---:|---:|---:|']
@@ -73,8 +74,14 @@ def main(argv=None):
     ap.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2])
     ap.add_argument('--objectives', nargs='+', default=OBJECTIVES)
     ap.add_argument('--smoke', action='store_true')
+    ap.add_argument('--render', action='store_true', help='only rewrite distill.md from distill.json')
+    ap.add_argument('--note', help='with --render: add this note (e.g. on how the CPU was shared) to the results')
     args = ap.parse_args(argv)
     out = RESULTS; out.mkdir(parents=True, exist_ok=True)
+    if args.render:
+        res = json.loads((out/'distill.json').read_text())
+        if args.note and args.note not in res.setdefault('notes', []): res['notes'].append(args.note)
+        write_atomic(out/'distill.json', json.dumps(res, indent=1)); write_atomic(out/'distill.md', render_md(res)); return
     if args.smoke: args.steps, args.seeds, args.objectives = 4, [0], args.objectives
     jpath = out/('distill_smoke.json' if args.smoke else 'distill.json')
     res = json.loads(jpath.read_text()) if jpath.is_file() and not args.smoke else {'runs': [], 'profiles': {}, 'teacher_dev': {}}
