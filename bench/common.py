@@ -24,11 +24,14 @@ def task_data(task: str = 'sst2', fraction: float = 0.1, max_length: int = 128):
     return prepare(task, 'minilm-l6', max_length=max_length, data_dir=glue_dir(),
                    train_fraction=None if fraction >= 1.0 else fraction, seed=0)
 
+def teacher_config(data, fraction: float = 0.1) -> FinetuneConfig:
+    "bench/teacher.py's recipe for a subset (`fraction` < 1) or the whole training split."
+    if fraction < 1.0: return TEACHER_10PCT
+    return FinetuneConfig(epochs=1.0 if data.task.name == 'sst2' else 2.0, **FULL_RECIPE)
+
 def teacher(data, fraction: float = 0.1):
     "The offline teacher fine-tuned on `data` with bench/teacher.py's recipe for that fraction (cached)."
-    if fraction < 1.0: cfg = TEACHER_10PCT
-    else: cfg = FinetuneConfig(epochs=1.0 if data.task.name == 'sst2' else 2.0, **FULL_RECIPE)
-    return finetune_teacher('minilm-l6', data, cfg)[0]
+    return finetune_teacher('minilm-l6', data, teacher_config(data, fraction))[0]
 
 def student(teacher_model, data, steps: int = 600):
     "A 4x384 student (teacher layers 0, 1, 3, 4) distilled with EdgeMIN's MiniLMv2 recipe, cached."
@@ -45,7 +48,6 @@ def teacher_dir(data, fraction: float = 0.1) -> Path:
     "The cache directory of `teacher(data, fraction)` (fine-tuning it first if needed): a model directory for the pipeline."
     from edgemin.finetune import teacher_key
     teacher(data, fraction)
-    cfg = TEACHER_10PCT if fraction < 1.0 else FinetuneConfig(epochs=1.0 if data.task.name == 'sst2' else 2.0, **FULL_RECIPE)
-    path = cache_dir()/'teachers'/f"{data.task.name}-minilm-l6-{teacher_key('minilm-l6', data, cfg)}"
+    path = cache_dir()/'teachers'/f"{data.task.name}-minilm-l6-{teacher_key('minilm-l6', data, teacher_config(data, fraction))}"
     if not (path/'record.json').is_file(): raise FileNotFoundError(f"expected the cached teacher at {path}")
     return path
