@@ -49,7 +49,10 @@ def render_md(res: dict) -> str:
              f"Teacher: all-MiniLM-L6-v2 fine-tuned on 10% of SST-2 (dev accuracy {res['teacher_dev']['sst2']['accuracy']:.4f}); "
              "for MRPC and RTE, fine-tuned on all of their training data, which the students see too. "
              f"Each objective: {res['steps']} optimizer steps at batch {res['batch_size']}, lr {res['lr']}; two-phase recipes give "
-             "3/4 of the steps to the first phase. Mean ± std over seeds; retention = student / teacher dev accuracy.", '',
+             "3/4 of the steps to the first phase. Students: 4x384 (12 heads) initialised from teacher layers 0, 1, 3, 4; 4x256 "
+             f"(8 heads) from random weights, without {' and '.join(sorted(NEEDS_EQUAL_HEADS))}, whose losses pair the teacher's heads one to one "
+             "with the student's. Dev: the task's main metric (F1 for MRPC, accuracy otherwise), mean ± std over seeds; "
+             "retention = student / teacher on that metric.", '',
              '| task | student | objective | dev (mean ± std) | retention | seeds | s/step (phase 1) | parameters |',
              '|---|---|---|---|---:|---:|---:|---:|']
     for s in sorted(summarize(res['runs']), key=lambda s: (s['task'] != 'sst2', s['task'], s['student'], -s['mean'])):
