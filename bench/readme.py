@@ -79,8 +79,8 @@ def explain(s: dict, e: dict, args: dict) -> list:
                 "more transfer data (unlabelled or augmented sentences, as TinyBERT does), or a wider student; pruning and INT8 "
                 f"together cost {ret[DISTILLED] - ret[FINAL]:.1%} more here.", '']
     for name, v in s.get('variants', {}).items():
-        if name != FINAL and 'DistilBERT-style' in name:
-            out += [f"The same pipeline with the DistilBERT-style objective in its distillation stage ({name}): "
+        if name != FINAL and ('DistilBERT-style' in name or 'in one phase' in name):
+            out += [f"The same pipeline with another distillation objective ({name}): "
                     f"{v['accuracy_retention']:.1%} retention, {v['size_ratio']:.1f}× smaller, {v['latency_ratio_bs1']:.1f}× faster at batch 1 "
                     f"(single profile, not the interleaved passes); targets met: "
                     f"{', '.join(k for k, ok in v['met'].items() if ok) or 'none'}.", '']

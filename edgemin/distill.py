@@ -401,9 +401,10 @@ class DistillConfig:
             d['phases'] = tuple(Phase(**{**p, 'objectives': tuple(objective_from_dict(o) for o in p['objectives'])}) for p in d['phases'])
         return cls(**d)
 
-# %% ../nbs/04_distill.ipynb #d25d5add
+# %% ../nbs/04_distill.ipynb #d6425f19
 RECIPES = {
     'minilmv2': lambda: ((MiniLMv2(),), (HintonKD(),)),
+    'minilmv2-kd': lambda: ((MiniLMv2(), HintonKD()),),
     'minilm': lambda: ((MiniLMv1(),), (HintonKD(),)),
     'hinton': lambda: ((HintonKD(),),),
     'distilbert': lambda: ((DistilBERTKD(),),),
