@@ -149,7 +149,7 @@ def distill_command(args):
         print(f"saved to {out}")
     return rec
 
-# %% ../nbs/10_cli.ipynb #e57613ad
+# %% ../nbs/10_cli.ipynb #dad41bcd
 def prune_command(args):
     "Prune a model and save it."
     from edgemin.prune import PruneConfig, prune
@@ -160,7 +160,7 @@ def prune_command(args):
                             seed=args.seed) if args.recover_epochs > 0 else None
     cfg = PruneConfig(heads=args.heads, ffn=args.ffn, importance=args.importance, loss=args.loss, scope=args.scope,
                       calib_batches=args.calib_batches, iterations=args.iterations, allow_empty_layers=args.allow_empty_layers,
-                      vocab=args.vocab, vocab_min_count=args.vocab_min_count, recover=rec_cfg, seed=args.seed)
+                      vocab=args.vocab, vocab_min_count=args.vocab_min_count, vocab_split=not args.no_vocab_split, recover=rec_cfg, seed=args.seed)
     model = load_teacher(args.model, task=t)
     teacher = load_teacher(args.teacher, task=t) if args.teacher else None
     data = prepare(t, args.model, max_length=args.max_length, data_dir=args.data_dir,
@@ -220,7 +220,7 @@ def profile_command(args):
         print(f"wrote {args.json}")
     return p
 
-# %% ../nbs/10_cli.ipynb #933a0ac2
+# %% ../nbs/10_cli.ipynb #c47f9028
 def build_parser() -> argparse.ArgumentParser:
     "The argument parser of the `edgemin` command."
     p = argparse.ArgumentParser(prog='edgemin', description='EdgeMIN: shrink fine-tuned transformer encoders for edge devices.')
@@ -303,6 +303,8 @@ def build_parser() -> argparse.ArgumentParser:
     pu.add_argument('--allow-empty-layers', action='store_true', help='allow removing every head of a layer')
     pu.add_argument('--vocab', action='store_true', help='also drop the embedding rows of tokens never seen in the training data')
     pu.add_argument('--vocab-min-count', type=int, default=1, help='with --vocab: keep tokens seen at least this often')
+    pu.add_argument('--no-vocab-split', action='store_true', help='with --vocab: read unseen words as the unknown token instead of '
+                    'spelling them with kept word pieces (the saved tokenizer then stays the original one)')
     pu.add_argument('--recover-epochs', type=float, default=1.0, help='recovery distillation epochs per step (0: none)')
     pu.add_argument('--lr', type=float, default=1e-4)
     pu.add_argument('--batch-size', type=int, default=32)

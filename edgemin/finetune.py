@@ -52,10 +52,11 @@ class FinetuneConfig:
         if bad: raise ValueError(f"FinetuneConfig has no field(s) {sorted(bad)}; valid: {[f.name for f in dataclasses.fields(cls)]}")
         return cls(**d)
 
-# %% ../nbs/03_finetune.ipynb #de0ae7f9
+# %% ../nbs/03_finetune.ipynb #9fc0cca0
 def predict(model, data: TaskData, split: str, batch_size: int = 128, progress: bool = False) -> tuple[np.ndarray, np.ndarray]:
-    "Logits (N, C) and labels (N,) of `model` over a split, in order."
+    "Logits (N, C) and labels (N,) of `model` over a split, in order (tokenized as the model reads text: `TaskData.for_model`)."
     model.eval()
+    data = data.for_model(model)
     dev = next(model.parameters(), torch.empty(0)).device        # models without parameters (ONNX Runtime) run on the CPU
     out, ys = [], []
     with torch.inference_mode():

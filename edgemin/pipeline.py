@@ -25,7 +25,7 @@ __all__ = ['STAGES', 'PRESETS', 'REPORT_SCHEMA', 'ABLATIONS', 'DataSpec', 'Stude
            'ProfileSpec', 'RunConfig', 'apply_overrides', 'load_config', 'Context', 'run', 'write_report', 'Report',
            'compare', 'tiny_setup', 'run_many', 'sweep_configs', 'sweep', 'ablate']
 
-# %% ../nbs/08_pipeline.ipynb #11fc9699
+# %% ../nbs/08_pipeline.ipynb #60862973
 @dataclass(frozen=True)
 class DataSpec:
     "Which data the run uses."
@@ -69,6 +69,7 @@ class PruneSpec:
     allow_empty_layers: bool = False
     vocab: bool = False                  # also drop embedding rows of tokens unseen in the training data
     vocab_min_count: int = 1
+    vocab_split: bool = True             # spell unseen words with kept pieces (WordPiece tokenizers; see `PruneConfig`)
     recover_epochs: float = 1.0          # 0: no recovery
     recover_steps: int | None = None
     lr: float = 1e-4
@@ -81,7 +82,7 @@ class PruneSpec:
         return PruneConfig(heads=self.heads, ffn=self.ffn, importance=self.importance, loss=self.loss, scope=self.scope,
                            calib_batches=self.calib_batches, iterations=self.iterations,
                            allow_empty_layers=self.allow_empty_layers, vocab=self.vocab, vocab_min_count=self.vocab_min_count,
-                           recover=rec, seed=seed)
+                           vocab_split=self.vocab_split, recover=rec, seed=seed)
 
 @dataclass(frozen=True)
 class ProfileSpec:
