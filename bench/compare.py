@@ -79,7 +79,8 @@ def render_md(res: dict) -> str:
              f"torch {env['torch']}, onnxruntime {env['onnxruntime']}. Budget: about 100 minutes per setting on an idle 2-core CPU.", '',
              f"Every student: 4 layers x 384 (teacher layers 0, 1, 3, 4), {res['args']['steps']} distillation steps at batch 32. "
              f"EdgeMIN: MiniLMv2 relations then logit KD, then {res['args']['heads']:.0%} of heads and {res['args']['ffn']:.0%} of FFN neurons pruned "
-             f"(Michel importance) with the vocabulary trimmed to the tokens of the training data, {res['args']['recover_steps']} recovery steps, "
+             f"(Michel importance) with the vocabulary trimmed to the tokens of the training data (a dev word outside it is spelled with kept "
+             f"word pieces), {res['args']['recover_steps']} recovery steps, "
              "then ONNX Runtime dynamic INT8 with INT8 embeddings. Latency: median CPU forward pass, all cores. The bs1 ms column "
              "(batch 1, 128 tokens) is the median over interleaved passes in which every model of the setting is timed in turn, so "
              "that the CPU's drift between entries measured at different times cancels; the other latency columns come from each "
