@@ -52,7 +52,7 @@ def headline(lines: list):
             lines.append(f"| {name} | {x['size_bytes'] / 1e6:.1f} | {_lat(x):.1f} | {_lat(x, 32):.0f} | {x['dev']['accuracy']:.4f} | "
                          f"{base['size_bytes'] / x['size_bytes']:.1f} | {_lat(base) / _lat(x):.1f} |")
         lines.append('')
-        lines += explain(s, e, c['args'])
+        lines += explain(s, e, c['settings']['sst2'].get('args') or c['args'])
         lines += ['Full table, other settings and the variants: [bench/results/compare.md](bench/results/compare.md); '
                   'headline numbers: [bench/results/summary.json](bench/results/summary.json).', '']
 
