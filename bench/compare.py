@@ -174,6 +174,8 @@ def main(argv=None):
     res = json.loads(jpath.read_text()) if jpath.is_file() and not args.smoke else {'settings': {}}
     res.update(environment=environment())
     legacy = res.pop('args', None)          # results written before budgets were per setting: they all used these
+    for st in res['settings'].values():
+        if legacy and not st.get('args'): st['args'] = legacy
     work = cache_dir()/'bench'/('compare-smoke' if args.smoke else 'compare')
     if args.smoke: shutil.rmtree(work, ignore_errors=True)
     def save():
@@ -189,13 +191,13 @@ def main(argv=None):
         tdata = task_data(task, tfrac)
         tdir = teacher_dir(tdata, tfrac)
         data = task_data(task, cfrac)
-        if args.smoke: data.encoded[data.eval_split] = data.encoded[data.eval_split].select(range(64))
+        if args.smoke: data = data.take(64)
         typ = int(np.median([len(x) for x in data.encoded[data.eval_split]['input_ids']]))
         st = res['settings'].setdefault(sname, {'task': task, 'teacher_fraction': tfrac, 'compression_fraction': cfrac, 'entries': {}})
         st.update(teacher_dir=str(tdir), typical_len=typ)
         budget = dict(steps=args.steps or default_steps(len(data.encoded['train'])), heads=args.heads, ffn=args.ffn,
                       recover_steps=args.recover_steps, runs=args.runs, rounds=args.rounds)
-        old = st.setdefault('args', legacy if st['entries'] and legacy else budget)
+        old = st.get('args') or budget
         diff = {k: (old.get(k), v) for k, v in budget.items() if k in ('steps', 'heads', 'ffn', 'recover_steps') and old.get(k) != v}
         if st['entries'] and diff:
             raise SystemExit(f"{jpath}: setting {sname!r} was measured with {', '.join(f'{k}={a}' for k, (a, b) in diff.items())}, not "

@@ -130,7 +130,7 @@ def main(argv=None):
         write_atomic(out/'prune.md', render_md(res)); plots(res, out); return
     data = task_data('sst2')
     if args.smoke:
-        data.encoded['validation'] = data.encoded['validation'].select(range(64))
+        data = data.take(64)
         args.calib_batches, args.recover_steps, args.student_steps = 2, 2, 4
     jpath = out/('prune_smoke.json' if args.smoke else 'prune.json')
     res = json.loads(jpath.read_text()) if jpath.is_file() and not args.smoke else {'points': [], 'models': {}}

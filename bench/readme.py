@@ -52,7 +52,7 @@ def headline(lines: list):
             lines.append(f"| {name} | {x['size_bytes'] / 1e6:.1f} | {_lat(x):.1f} | {_lat(x, 32):.0f} | {x['dev']['accuracy']:.4f} | "
                          f"{base['size_bytes'] / x['size_bytes']:.1f} | {_lat(base) / _lat(x):.1f} |")
         lines.append('')
-        lines += explain(s, e, c['settings']['sst2'].get('args') or c['args'])
+        lines += explain(s, e, c['settings']['sst2'].get('args') or c.get('args') or {})
         lines += ['Full table, other settings and the variants: [bench/results/compare.md](bench/results/compare.md); '
                   'headline numbers: [bench/results/summary.json](bench/results/summary.json).', '']
 
@@ -80,7 +80,7 @@ def explain(s: dict, e: dict, args: dict) -> list:
     short = [k for k, ok in s['met'].items() if not ok]
     if 'accuracy_retention' in short:
         out += [f"Short of the accuracy target: the gap opens at distillation ({ret[DISTILLED]:.1%} before any pruning), where the "
-                f"student sees {args['steps']} steps of batch 32 from the 10% subset.{_best_student(e, base)} Other levers are a longer distillation budget, "
+                f"student sees {args.get('steps', '?')} steps of batch 32 from the 10% subset.{_best_student(e, base)} Other levers are a longer distillation budget, "
                 "more transfer data (unlabelled or augmented sentences, as TinyBERT does), or a wider student; pruning and INT8 "
                 f"together cost {ret[DISTILLED] - ret[FINAL]:.1%} more here.", '']
     nv = e.get('EdgeMIN without vocabulary trimming')
@@ -101,6 +101,36 @@ def explain(s: dict, e: dict, args: dict) -> list:
     if 'latency_ratio_bs1' in short:
         out += ["Short of the latency target: more heads or FFN neurons pruned, or fewer layers, cut the remaining matrix products.", '']
     return out
+
+def settings_(lines: list):
+    "One row per compare.py setting: the teacher, the best a user gets without EdgeMIN, the best classic student, EdgeMIN."
+    c = _load('compare')
+    if not c: return
+    from edgemin.data import get_task
+    lines += ['### Every setting (`bench/compare.py`)', '']
+    done = {n: st for n, st in c['settings'].items() if st.get('headline')}
+    todo = [n for n in ('sst2', 'sst2-teacher10', 'mrpc', 'rte', 'cola', 'stsb') if n not in done]
+    if not done: lines += ['Not yet run.', '']; return
+    lines += ["Teacher fine-tuned on the training data shown; every compression stage and student uses the compression data. "
+              "Dev main metric, then × smaller on disk / × faster at batch 1 × 128 tokens against the fp32 PyTorch teacher "
+              "(interleaved passes). 'Optimum INT8' is the teacher quantized by Hugging Face Optimum's ONNX Runtime quantizer; "
+              "'best classic student' is the best of Hinton KD, DistilBERT, PKD and TinyBERT at EdgeMIN's distillation budget.", '',
+              '| setting | metric | teacher | Optimum INT8 | best classic student | EdgeMIN final | retention | × smaller | × faster bs1 | distillation steps |',
+              '|---|---|---:|---|---|---:|---:|---:|---:|---:|']
+    for n, st in done.items():
+        e, m = st['entries'], get_task(st['task']).main_metric
+        base, fin, opt = e['teacher fp32 (PyTorch)'], e[FINAL], e.get('teacher INT8, Optimum ORT quantizer')
+        cls = {k: x['dev'][m] for k, x in e.items() if k.startswith('student ') and k != DISTILLED}
+        best = max(cls, key=cls.get) if cls else None
+        steps = (st.get('args') or c.get('args') or {}).get('steps', '?')
+        bestc = f"{cls[best]:.4f} ({best.removeprefix('student ')})" if best else '–'
+        optc = (f"{opt['dev'][m]:.4f} ({base['size_bytes'] / opt['size_bytes']:.1f}×, {_lat(base) / _lat(opt):.1f}×)" if opt else '–')
+        lines.append(f"| {n} (teacher {st['teacher_fraction']:.0%}, compression {st['compression_fraction']:.0%}) | {m} | {base['dev'][m]:.4f} | {optc} | "
+                     f"{bestc} | "
+                     f"{fin['dev'][m]:.4f} | {fin['dev'][m] / base['dev'][m]:.1%} | {base['size_bytes'] / fin['size_bytes']:.1f} | "
+                     f"{_lat(base) / _lat(fin):.1f} | {steps} |")
+    lines.append('')
+    if todo: lines += [f"Not yet measured: {', '.join(todo)} (`python bench/compare.py --settings {' '.join(todo)}`).", '']
 
 def teacher(lines: list):
     t = _load('teacher')
@@ -183,7 +213,7 @@ def scaling_(lines: list):
 def section() -> str:
     lines = [START, '', 'Every figure below is read from `bench/results/*.json` by `python bench/readme.py`; `make bench` reruns the '
              'benchmarks and this section. Latency is the median CPU forward pass on the machine named with each result.', '']
-    for f in (headline, teacher, distill_, prune_, quantize_, scaling_): f(lines)
+    for f in (headline, settings_, teacher, distill_, prune_, quantize_, scaling_): f(lines)
     return '\n'.join(lines + [END])
 
 def main(argv=None):

@@ -472,7 +472,7 @@ def tiny_tokenizer(words: Sequence[str] = (),   # the vocabulary after the five 
                                    sep_token='[SEP]', mask_token='[MASK]',
                                    model_input_names=['input_ids', 'token_type_ids', 'attention_mask'])
 
-# %% ../nbs/01_data.ipynb #40831ba5
+# %% ../nbs/01_data.ipynb #6c307066
 @dataclass
 class TaskData:
     "A task's raw and tokenized splits with their tokenizer: the `data` argument of every EdgeMIN stage."
@@ -502,14 +502,36 @@ class TaskData:
             for c in (*self.task.text_cols, 'label'): h.update(json.dumps(list(ds[c])).encode())
         return h.hexdigest()[:16]
 
+    def take(self, n: int, split: str | None = None) -> 'TaskData':
+        "A copy holding only the first `n` rows of `split` (default: the evaluation split), raw and tokenized alike."
+        split = split or self.eval_split
+        if split not in self.encoded: raise DataError(f"{self.task.name}: no split {split!r}; loaded splits: {list(self.encoded)}")
+        cut = lambda dd: DatasetDict({s: ds.select(range(min(n, len(ds)))) if s == split else ds for s, ds in dd.items()})
+        return TaskData(self.task, cut(self.raw), cut(self.encoded), self.tokenizer, self.max_length)
+
     def for_model(self, model) -> 'TaskData':
         "This data as `model` reads it: re-tokenized by `trim_tokenizer` if the model's vocabulary was trimmed with split words, else `self`."
         key = split_vocab(model)
         if key is None: return self
         if key not in self._views:
             tok = trim_tokenizer(self.tokenizer, key)
-            self._views[key] = TaskData(self.task, self.raw, tokenize_task(self.raw, tok, self.task, self.max_length), tok, self.max_length)
+            kept = np.asarray(sorted(set(key) | set(self.tokenizer.all_special_ids)))
+            enc = DatasetDict({s: ds if _only_ids(ds, kept) else self._retokenize(s, tok) for s, ds in self.encoded.items()})
+            self._views[key] = TaskData(self.task, self.raw, enc, tok, self.max_length)
         return self._views[key]
+
+    def _retokenize(self, split: str, tokenizer) -> Dataset:
+        "`split` tokenized again by `tokenizer`, from its raw text."
+        raw = self.raw.get(split)
+        if raw is None or len(raw) != len(self.encoded[split]):
+            raise DataError(f"{self.task.name}: the {split!r} split has {len(self.encoded[split])} tokenized rows but "
+                            f"{'no' if raw is None else len(raw)} raw rows, so it cannot be re-tokenized; subset raw and encoded splits together")
+        return tokenize_task(raw, tokenizer, self.task, self.max_length)
+
+def _only_ids(ds: Dataset, ids: np.ndarray) -> bool:
+    "Whether every token of `ds` is in the sorted `ids`: then a tokenizer trimmed to `ids` reads it exactly as before."
+    import pyarrow.compute as pc
+    return bool(np.isin(np.asarray(pc.list_flatten(ds.with_format('arrow')['input_ids'])), ids).all())
 
 def prepare(task: str | TaskSpec,          # task name or `custom_task(...)`
             tokenizer,                     # a tokenizer, or a name / path / alias for `load_tokenizer`

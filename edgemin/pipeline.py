@@ -277,14 +277,31 @@ def _quantize_stage(model, ctx: Context):
 
 _STAGE_FNS = {'distill': _distill_stage, 'prune': _prune_stage, 'quantize': _quantize_stage}
 
-# %% ../nbs/08_pipeline.ipynb #92ab087a
+# %% ../nbs/08_pipeline.ipynb #2fc7b575
+# Fields added to the configuration after runs were written, each with the value that reproduces what EdgeMIN did
+# before it existed: a run directory whose config.json lacks one resumes under a configuration that has that value.
+_ADDED_FIELDS = {'prune.vocab_split': False}
+
+def _with_added_fields(config: dict) -> tuple[dict, set[str]]:
+    "A stored configuration with its missing `_ADDED_FIELDS` set to their earlier behaviour, and the keys so set."
+    out, filled = json.loads(json.dumps(config)), set()
+    for key, value in _ADDED_FIELDS.items():
+        *parents, last = key.split('.')
+        d = out
+        for p in parents: d = d.get(p) if isinstance(d, dict) else None
+        if isinstance(d, dict) and last not in d: d[last] = value; filled.add(key)
+    return out, filled
+
 def _check_run_dir(root: Path, cfg: RunConfig):
     "Create the run directory, or check that an existing one belongs to this configuration."
     cpath = root/'config.json'
     if cpath.is_file():
         old = json.loads(cpath.read_text())
         if old.get('digest') != cfg.digest():
-            diff = _diff(old.get('config', {}), json.loads(json.dumps(cfg.to_dict(), default=str)))
+            stored, filled = _with_added_fields(old.get('config', {}))
+            diff = _diff(stored, json.loads(json.dumps(cfg.to_dict(), default=str)))
+            if not diff: return          # only fields added since the run was written, at the value that behaves as it did
+            diff = [d + (' (the run predates this field)' if d.split(':')[0] in filled else '') for d in diff]
             raise ValueError(f"{root} holds a run of another configuration (hash {old.get('digest')} vs {cfg.digest()}; "
                              f"changed: {', '.join(diff[:6]) or 'unknown'}): use another directory, or delete it to start over")
         return
@@ -311,7 +328,7 @@ def run(config: RunConfig, out: str | Path, progress: bool = True) -> 'Report':
         data = prepare(cfg.task, cfg.teacher, max_length=d.max_length, data_dir=d.data_dir, train_fraction=d.train_fraction,
                        max_train=d.max_train, seed=d.seed)
     except DataError as e: raise ValueError(f"data: {e}") from None
-    if d.max_eval: data.encoded[data.eval_split] = data.encoded[data.eval_split].select(range(min(d.max_eval, len(data.encoded[data.eval_split]))))
+    if d.max_eval: data = data.take(d.max_eval)
     ctx = Context(cfg, data, root, progress=progress)
     ctx.teacher, _ = _stage('teacher', ctx, _teacher_stage, None)
     model = ctx.teacher
