@@ -77,9 +77,13 @@ pytest: $(STAMP)
 # (cached afterwards), distill 110, prune 50, quantize 30, compare 100, scaling 40. Run it with nothing else on the CPU.
 BENCH_ENV := TQDM_DISABLE=1 $(if $(GLUE_DIR),HF_HUB_OFFLINE=1 EDGEMIN_GLUE_DIR="$(GLUE_DIR)")
 BENCH_SCRIPTS ?= teacher distill prune quantize compare scaling
+# compare.py's settings (the SST-2 headline first): `make bench BENCH_SCRIPTS=compare COMPARE_SETTINGS=sst2` for one
+COMPARE_SETTINGS ?= sst2 sst2-teacher10 mrpc rte cola stsb
 OPTIMUM_VENV := .venv-optimum
 bench: $(STAMP) bench-venv
-	cd bench && for s in $(BENCH_SCRIPTS); do echo "== bench/$$s.py"; $(BENCH_ENV) ../$(BIN)/python $$s.py || exit 1; done
+	cd bench && for s in $(BENCH_SCRIPTS); do echo "== bench/$$s.py"; \
+	  a=; if [ $$s = compare ]; then a="--settings $(COMPARE_SETTINGS)"; fi; \
+	  $(BENCH_ENV) ../$(BIN)/python $$s.py $$a || exit 1; done
 	$(MAKE) --no-print-directory bench-readme
 
 # Optimum (the baseline users would pick) pins transformers < 4.58; it gets its own environment.
