@@ -14,7 +14,7 @@ the dev set's median length), dev metric, and ratios against the fp32 teacher of
 ratios (teacher fp32 PyTorch vs the final INT8 model) are timed again at the end in interleaved passes.
 
     python bench/compare.py                       # the SST-2 headline setting (about 100 min on an idle 2-core CPU: eight 600-step distillations at ~0.75 s a step are most of it)
-    python bench/compare.py --settings sst2 sst2-teacher10 mrpc rte cola stsb   # all settings (several hours)
+    python bench/compare.py --settings sst2 sst2-teacher10 mrpc rte cola stsb   # all settings (about 7 hours)
     python bench/compare.py --smoke               # a quick end-to-end check on 64 dev sentences (not written to results)
     python bench/compare.py --train-only          # train and keep every model without measuring (can share the CPU)
 

@@ -132,6 +132,21 @@ def settings_(lines: list):
     lines.append('')
     if todo: lines += [f"Not yet measured: {', '.join(todo)} (`python bench/compare.py --settings {' '.join(todo)}`).", '']
 
+def recipe_(lines: list):
+    "The pipeline's distillation recipe over seeds (bench/recipe.py)."
+    r = _load('recipe')
+    if not r or not any(r['runs'].values()): return
+    lines += ["### The pipeline's distillation recipe over seeds (`bench/recipe.py`)", '',
+              f"The SST-2 headline setting end to end with each recipe; dev accuracy, mean ± std over training seeds "
+              f"([details](bench/results/recipe.md); {_machine(r.get('environment', {}))}).", '',
+              '| recipe | seeds | distilled | pruned | recovered | final INT8 | retention |', '|---|---:|---:|---:|---:|---:|---:|']
+    for name, runs in r['runs'].items():
+        if not runs: continue
+        ms = lambda k: (statistics.mean(x[k] for x in runs.values()), statistics.stdev(x[k] for x in runs.values()) if len(runs) > 1 else 0.0)
+        cells = ' | '.join(f"{m:.4f} ± {sd:.4f}" for m, sd in map(ms, ('distilled', 'pruned', 'recovered', 'final')))
+        lines.append(f"| {name} | {len(runs)} | {cells} | {ms('final')[0] / r['teacher_dev']:.1%} |")
+    lines.append('')
+
 def teacher(lines: list):
     t = _load('teacher')
     lines += ['### Teachers (`bench/teacher.py`)', '']
@@ -213,7 +228,7 @@ def scaling_(lines: list):
 def section() -> str:
     lines = [START, '', 'Every figure below is read from `bench/results/*.json` by `python bench/readme.py`; `make bench` reruns the '
              'benchmarks and this section. Latency is the median CPU forward pass on the machine named with each result.', '']
-    for f in (headline, settings_, teacher, distill_, prune_, quantize_, scaling_): f(lines)
+    for f in (headline, settings_, recipe_, teacher, distill_, prune_, quantize_, scaling_): f(lines)
     return '\n'.join(lines + [END])
 
 def main(argv=None):
