@@ -8,7 +8,7 @@ FFN neurons pruned with 200 recovery steps, INT8), run end to end with each reci
 Seed 0 of `minilmv2` and `minilmv2-kd` are compare.py's own run directories (resumed, not rerun). Only dev accuracy is
 reported: latency is compare.py's job, so this script may share the CPU. Results: bench/results/recipe.json and .md.
 """
-import argparse, datetime, json, statistics
+import argparse, dataclasses, datetime, json, statistics
 from pathlib import Path
 
 from common import RESULTS, task_data, teacher_dir, write_atomic
@@ -16,7 +16,6 @@ from compare import edgemin_config, SETTINGS, default_steps
 from edgemin.finetune import cache_dir
 from edgemin.pipeline import run
 from edgemin.profile import environment
-import dataclasses
 
 COMPARE_DIRS = {'minilmv2': 'edgemin', 'minilmv2-kd': 'minilmv2-kd', 'distilbert': 'distilbert-distill'}   # seed 0 in compare.py
 
