@@ -114,9 +114,12 @@ def settings_(lines: list):
     lines += ["Teacher fine-tuned on the training data shown; every compression stage and student uses the compression data. "
               "Dev main metric, then × smaller on disk / × faster at batch 1 × 128 tokens against the fp32 PyTorch teacher "
               "(interleaved passes). 'Optimum INT8' is the teacher quantized by Hugging Face Optimum's ONNX Runtime quantizer; "
-              "'best classic student' is the best of Hinton KD, DistilBERT, PKD and TinyBERT at EdgeMIN's distillation budget.", '',
-              '| setting | metric | teacher | Optimum INT8 | best classic student | EdgeMIN final | retention | × smaller | × faster bs1 | distillation steps |',
-              '|---|---|---:|---|---|---:|---:|---:|---:|---:|']
+              "'best classic student' is the best of Hinton KD, DistilBERT, PKD and TinyBERT at EdgeMIN's distillation budget. "
+              "'constant' is the dev score of always answering the training data's majority class (none for regression), and "
+              "'margin kept' the share of the teacher's lead over it that EdgeMIN keeps.", '',
+              '| setting | metric | constant | teacher | Optimum INT8 | best classic student | EdgeMIN final | retention | margin kept | × smaller | × faster bs1 | distillation steps |',
+              '|---|---|---:|---:|---|---|---:|---:|---:|---:|---:|---:|']
+    thin = []
     for n, st in done.items():
         e, m = st['entries'], get_task(st['task']).main_metric
         base, fin, opt = e['teacher fp32 (PyTorch)'], e[FINAL], e.get('teacher INT8, Optimum ORT quantizer')
@@ -125,11 +128,18 @@ def settings_(lines: list):
         steps = (st.get('args') or c.get('args') or {}).get('steps', '?')
         bestc = f"{cls[best]:.4f} ({best.removeprefix('student ')})" if best else '–'
         optc = (f"{opt['dev'][m]:.4f} ({base['size_bytes'] / opt['size_bytes']:.1f}×, {_lat(base) / _lat(opt):.1f}×)" if opt else '–')
-        lines.append(f"| {n} (teacher {st['teacher_fraction']:.0%}, compression {st['compression_fraction']:.0%}) | {m} | {base['dev'][m]:.4f} | {optc} | "
-                     f"{bestc} | "
-                     f"{fin['dev'][m]:.4f} | {fin['dev'][m] / base['dev'][m]:.1%} | {base['size_bytes'] / fin['size_bytes']:.1f} | "
+        const = st.get('constant') or {}
+        cst = const.get('dev', {}).get(m)
+        mk = (fin['dev'][m] - cst) / (base['dev'][m] - cst) if cst is not None and base['dev'][m] != cst else None
+        if cst is not None and base['dev'][m] - cst < 0.1: thin.append(f"{n} ({base['dev'][m] - cst:+.3f})")
+        lines.append(f"| {n} (teacher {st['teacher_fraction']:.0%}, compression {st['compression_fraction']:.0%}) | {m} | "
+                     f"{'–' if cst is None else f'{cst:.4f}'} | {base['dev'][m]:.4f} | {optc} | {bestc} | "
+                     f"{fin['dev'][m]:.4f} | {fin['dev'][m] / base['dev'][m]:.1%} | {'–' if mk is None else f'{mk:.0%}'} | "
+                     f"{base['size_bytes'] / fin['size_bytes']:.1f} | "
                      f"{_lat(base) / _lat(fin):.1f} | {steps} |")
     lines.append('')
+    if thin: lines += [f"Where the teacher leads the constant prediction by less than 0.1 ({', '.join(thin)}), the teacher itself has "
+                       "learned little of the task at this size and budget, and retention there says little about compression.", '']
     if todo: lines += [f"Not yet measured: {', '.join(todo)} (`python bench/compare.py --settings {' '.join(todo)}`).", '']
 
 def recipe_(lines: list):
