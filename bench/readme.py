@@ -138,8 +138,8 @@ def settings_(lines: list):
                      f"{base['size_bytes'] / fin['size_bytes']:.1f} | "
                      f"{_lat(base) / _lat(fin):.1f} | {steps} |")
     lines.append('')
-    if thin: lines += [f"Where the teacher leads the constant prediction by less than 0.1 ({', '.join(thin)}), the teacher itself has "
-                       "learned little of the task at this size and budget, and retention there says little about compression.", '']
+    if thin: lines += [f"Where the teacher's main metric is less than 0.1 above the constant prediction ({', '.join(thin)}), the room "
+                       "above that floor is small, a retention near 100% is easy, and 'margin kept' is the figure to read.", '']
     if todo: lines += [f"Not yet measured: {', '.join(todo)} (`python bench/compare.py --settings {' '.join(todo)}`).", '']
 
 def recipe_(lines: list):
