@@ -27,6 +27,7 @@ from pathlib import Path
 
 import numpy as np
 from common import RESULTS, ROOT, task_data, teacher_dir, write_atomic, glue_dir
+from readme import margin_kept
 from edgemin.data import get_task, compute_metrics
 from edgemin.models import load_model, make_student, save_model
 from edgemin.finetune import evaluate, cache_dir
@@ -82,12 +83,6 @@ def constant_baseline(data) -> dict:
     c = int(np.bincount(y, minlength=data.task.num_labels).argmax())
     dev = np.asarray(data.encoded[data.eval_split]['label'])
     return dict(prediction=data.task.label_names[c], dev=compute_metrics(data.task, np.full(len(dev), c), dev))
-
-def margin_kept(e: dict, base: dict, const: dict, metric: str) -> float | None:
-    "The share of the teacher's margin over the constant prediction that `e` keeps (None without a constant baseline)."
-    if not const or metric not in const.get('dev', {}): return None
-    c = const['dev'][metric]
-    return (e['dev'][metric] - c) / (base['dev'][metric] - c) if base['dev'][metric] != c else None
 
 def seed_stages(src: Path, dst: Path, cfg: RunConfig, stages: list[str]):
     "Start run `dst` with completed stages copied from run `src` (same configuration up to those stages)."

@@ -102,6 +102,12 @@ def explain(s: dict, e: dict, args: dict) -> list:
         out += ["Short of the latency target: more heads or FFN neurons pruned, or fewer layers, cut the remaining matrix products.", '']
     return out
 
+def margin_kept(e: dict, base: dict, const: dict, metric: str) -> float | None:
+    "The share of the teacher's margin over the constant prediction that `e` keeps (None without a constant baseline)."
+    if not const or metric not in const.get('dev', {}): return None
+    c = const['dev'][metric]
+    return (e['dev'][metric] - c) / (base['dev'][metric] - c) if base['dev'][metric] != c else None
+
 def settings_(lines: list):
     "One row per compare.py setting: the teacher, the best a user gets without EdgeMIN, the best classic student, EdgeMIN."
     c = _load('compare')
@@ -130,7 +136,7 @@ def settings_(lines: list):
         optc = (f"{opt['dev'][m]:.4f} ({base['size_bytes'] / opt['size_bytes']:.1f}×, {_lat(base) / _lat(opt):.1f}×)" if opt else '–')
         const = st.get('constant') or {}
         cst = const.get('dev', {}).get(m)
-        mk = (fin['dev'][m] - cst) / (base['dev'][m] - cst) if cst is not None and base['dev'][m] != cst else None
+        mk = margin_kept(fin, base, const, m)
         if cst is not None and base['dev'][m] - cst < 0.1: thin.append(f"{n} ({base['dev'][m] - cst:+.3f})")
         lines.append(f"| {n} (teacher {st['teacher_fraction']:.0%}, compression {st['compression_fraction']:.0%}) | {m} | "
                      f"{'–' if cst is None else f'{cst:.4f}'} | {base['dev'][m]:.4f} | {optc} | {bestc} | "

@@ -4,7 +4,7 @@ import pytest
 from conftest import ROOT
 
 sys.path.insert(0, str(ROOT/'bench'))
-from compare import constant_baseline, margin_kept      # noqa: E402
+from compare import constant_baseline, margin_kept      # noqa: E402  (margin_kept lives in readme.py)
 from edgemin.data import prepare, tiny_tokenizer        # noqa: E402
 
 @pytest.mark.parametrize('task,tdir', [('rte', 'RTE'), ('mrpc', 'MRPC')])
