@@ -148,20 +148,29 @@ def settings_(lines: list):
                        "above that floor is small, a retention near 100% is easy, and 'margin kept' is the figure to read.", '']
     if todo: lines += [f"Not yet measured: {', '.join(todo)} (`python bench/compare.py --settings {' '.join(todo)}`).", '']
 
+def mean_std(v) -> tuple[float, float]:
+    "Mean and sample standard deviation of the values `v` (std 0 for a single value)."
+    v = list(v)
+    return statistics.mean(v), (statistics.stdev(v) if len(v) > 1 else 0.0)
+
+def recipe_table(r: dict) -> list[str]:
+    "bench/recipe.py's results, one row per recipe: dev accuracy after each stage (mean ± std over seeds) and the final retention."
+    lines = ['| recipe | seeds | distilled | pruned | recovered | final INT8 | retention |', '|---|---:|---:|---:|---:|---:|---:|']
+    for name, runs in r['runs'].items():
+        if not runs: continue
+        ms = {k: mean_std(x[k] for x in runs.values()) for k in ('distilled', 'pruned', 'recovered', 'final')}
+        cells = ' | '.join(f"{m:.4f} ± {sd:.4f}" for m, sd in ms.values())
+        lines.append(f"| {name} | {len(runs)} | {cells} | {ms['final'][0] / r['teacher_dev']:.1%} |")
+    return lines
+
 def recipe_(lines: list):
     "The pipeline's distillation recipe over seeds (bench/recipe.py)."
     r = _load('recipe')
     if not r or not any(r['runs'].values()): return
     lines += ["### The pipeline's distillation recipe over seeds (`bench/recipe.py`)", '',
               f"The SST-2 headline setting end to end with each recipe; dev accuracy, mean ± std over training seeds "
-              f"([details](bench/results/recipe.md); {_machine(r.get('environment', {}))}).", '',
-              '| recipe | seeds | distilled | pruned | recovered | final INT8 | retention |', '|---|---:|---:|---:|---:|---:|---:|']
-    for name, runs in r['runs'].items():
-        if not runs: continue
-        ms = lambda k: (statistics.mean(x[k] for x in runs.values()), statistics.stdev(x[k] for x in runs.values()) if len(runs) > 1 else 0.0)
-        cells = ' | '.join(f"{m:.4f} ± {sd:.4f}" for m, sd in map(ms, ('distilled', 'pruned', 'recovered', 'final')))
-        lines.append(f"| {name} | {len(runs)} | {cells} | {ms('final')[0] / r['teacher_dev']:.1%} |")
-    lines.append('')
+              f"([details](bench/results/recipe.md); {_machine(r.get('environment', {}))}).", '']
+    lines += recipe_table(r) + ['']
 
 def teacher(lines: list):
     t = _load('teacher')
@@ -192,9 +201,9 @@ def distill_(lines: list):
     rows = []
     for (task, st, obj), rs in groups.items():
         main = get_task(task).main_metric
-        v = [r['dev'][main] for r in rs]
-        rows.append((task != 'sst2', task, st, -statistics.mean(v),
-                     f"| {task} | {st} | {obj} | {statistics.mean(v):.4f} ± {statistics.stdev(v) if len(v) > 1 else 0:.4f} | "
+        m, sd = mean_std(r['dev'][main] for r in rs)
+        rows.append((task != 'sst2', task, st, -m,
+                     f"| {task} | {st} | {obj} | {m:.4f} ± {sd:.4f} | "
                      f"{statistics.mean(r['retention'] for r in rs):.1%} | {len(rs)} |"))
     lines += [r[-1] for r in sorted(rows)]
     if d.get('overhead'): lines += ['', f"Relation loss cost: {d['overhead']}"]
