@@ -125,7 +125,7 @@ def settings_(lines: list):
               "'margin kept' the share of the teacher's lead over it that EdgeMIN keeps.", '',
               '| setting | metric | constant | teacher | Optimum INT8 | best classic student | EdgeMIN final | retention | margin kept | × smaller | × faster bs1 | distillation steps |',
               '|---|---|---:|---:|---|---|---:|---:|---:|---:|---:|---:|']
-    thin = []
+    thin, behind = [], []
     for n, st in done.items():
         e, m = st['entries'], get_task(st['task']).main_metric
         base, fin, opt = e['teacher fp32 (PyTorch)'], e[FINAL], e.get('teacher INT8, Optimum ORT quantizer')
@@ -133,6 +133,8 @@ def settings_(lines: list):
         best = max(cls, key=cls.get) if cls else None
         steps = (st.get('args') or c.get('args') or {}).get('steps', '?')
         bestc = f"{cls[best]:.4f} ({best.removeprefix('student ')})" if best else '–'
+        if best and DISTILLED in e and e[DISTILLED]['dev'][m] < cls[best]:
+            behind.append(f"{n} ({e[DISTILLED]['dev'][m]:.4f} against {best.removeprefix('student ')}'s {cls[best]:.4f})")
         optc = (f"{opt['dev'][m]:.4f} ({base['size_bytes'] / opt['size_bytes']:.1f}×, {_lat(base) / _lat(opt):.1f}×)" if opt else '–')
         const = st.get('constant') or {}
         cst = const.get('dev', {}).get(m)
@@ -146,6 +148,9 @@ def settings_(lines: list):
     lines.append('')
     if thin: lines += [f"Where the teacher's main metric is less than 0.1 above the constant prediction ({', '.join(thin)}), the room "
                        "above that floor is small, a retention near 100% is easy, and 'margin kept' is the figure to read.", '']
+    if behind: lines += [f"EdgeMIN's own distillation stage (MiniLMv2 relations, then the soft targets; the '{DISTILLED}' entry) scores below "
+                         f"the best classic student at the same budget in {len(behind)} of {len(done)} settings: {'; '.join(behind)}. "
+                         "The loss is inherited by everything after it; `bench/recipe.py` measures other recipes for this stage.", '']
     if todo: lines += [f"Not yet measured: {', '.join(todo)} (`python bench/compare.py --settings {' '.join(todo)}`).", '']
 
 def mean_std(v) -> tuple[float, float]:
