@@ -171,11 +171,14 @@ def recipe_table(r: dict) -> list[str]:
 def recipe_(lines: list):
     "The pipeline's distillation recipe over seeds (bench/recipe.py)."
     r = _load('recipe')
-    if not r or not any(r['runs'].values()): return
+    if not r or not any(any(st['runs'].values()) for st in r['settings'].values()): return
     lines += ["### The pipeline's distillation recipe over seeds (`bench/recipe.py`)", '',
-              f"The SST-2 headline setting end to end with each recipe; dev accuracy, mean ± std over training seeds "
-              f"([details](bench/results/recipe.md); {_machine(r.get('environment', {}))}).", '']
-    lines += recipe_table(r) + ['']
+              "A setting of `bench/compare.py` end to end with each recipe in the distillation stage; dev main metric after each stage, "
+              f"mean ± std over training seeds ([details](bench/results/recipe.md); {_machine(r.get('environment', {}))}).", '']
+    for sname, st in r['settings'].items():
+        if not any(st['runs'].values()): continue
+        lines += [f"{sname} ({st['metric']}, teacher {st['teacher_dev']:.4f}, {st['steps']} distillation steps):", '']
+        lines += recipe_table(st) + ['']
 
 def teacher(lines: list):
     t = _load('teacher')
