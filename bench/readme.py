@@ -53,6 +53,7 @@ def headline(lines: list):
                          f"{base['size_bytes'] / x['size_bytes']:.1f} | {_lat(base) / _lat(x):.1f} |")
         lines.append('')
         lines += explain(s, e, c['settings']['sst2'].get('args') or c.get('args') or {})
+        lines += recipe_note()
         lines += ['Full table, other settings and the variants: [bench/results/compare.md](bench/results/compare.md); '
                   'headline numbers: [bench/results/summary.json](bench/results/summary.json).', '']
 
@@ -101,6 +102,18 @@ def explain(s: dict, e: dict, args: dict) -> list:
     if 'latency_ratio_bs1' in short:
         out += ["Short of the latency target: more heads or FFN neurons pruned, or fewer layers, cut the remaining matrix products.", '']
     return out
+
+def recipe_note() -> list:
+    "How the headline pipeline's final accuracy moves with the distillation recipe, over seeds (bench/recipe.py), when measured."
+    r = (_load('recipe') or {}).get('settings', {}).get('sst2')
+    if not r: return []
+    fin = {n: mean_std(x['final'] for x in runs.values()) + (len(runs),) for n, runs in r['runs'].items() if len(runs) > 1}
+    if 'minilmv2' not in fin or len(fin) < 2: return []
+    others = '; '.join(f"{n}: {m:.4f} ± {sd:.4f} ({m / r['teacher_dev']:.1%}, {k} seeds)" for n, (m, sd, k) in fin.items() if n != 'minilmv2')
+    m, sd, k = fin['minilmv2']
+    return [f"Over training seeds (`bench/recipe.py`), the final INT8 model's dev accuracy with the default recipe (minilmv2: relations, "
+            f"then soft targets) is {m:.4f} ± {sd:.4f} ({m / r['teacher_dev']:.1%}, {k} seeds); with the other recipes in the same "
+            f"pipeline, {others}.", '']
 
 def margin_kept(e: dict, base: dict, const: dict, metric: str) -> float | None:
     "The share of the teacher's margin over the constant prediction that `e` keeps (None without a constant baseline)."
