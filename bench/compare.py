@@ -46,13 +46,47 @@ HEADLINE = 'sst2'
 # the variants every setting gets (the issue's "no pruning, no quantization, other orders"); the headline setting also
 # gets the ablations of vocabulary trimming and of the distillation objective
 CORE_VARIANTS = ('no-prune', 'prune-first')
-EXTRA_VARIANTS = ('no-vocab', 'distilbert-distill', 'minilmv2-kd')
+EXTRA_VARIANTS = ('no-vocab', 'recipes')
 
 def default_steps(n_train: int, batch_size: int = 32, epochs: float = 3.0, cap: int = 600) -> int:
     "Every student's distillation budget in a setting: `epochs` passes over the compression data, at most `cap` steps."
     return max(1, min(cap, round(epochs * n_train / batch_size)))
 
 CLASSIC = ['hinton', 'distilbert', 'pkd', 'tinybert']       # MiniLMv2 is EdgeMIN's own distillation stage
+DEFAULT_RECIPE = DistillSpec().recipe       # the library's default for the pipeline's distillation stage
+# the recipes the headline setting ablates in the distillation stage, the run directory of each as an ablation, and its label
+RECIPE_DIRS = {'minilmv2': 'edgemin', 'distilbert': 'distilbert-distill', 'minilmv2-kd': 'minilmv2-kd'}
+RECIPE_LABELS = {'minilmv2': 'MiniLMv2 relations, then KD', 'distilbert': 'DistilBERT-style distillation', 'minilmv2-kd': 'MiniLMv2 + KD in one phase'}
+FINAL = 'EdgeMIN (distill -> prune -> quantize)'
+VARIANT_NAMES = {'no-quant': 'EdgeMIN without quantization (distill -> prune)', 'no-prune': 'EdgeMIN without pruning (distill -> quantize)',
+                 'no-vocab': 'EdgeMIN without vocabulary trimming', 'prune-first': 'EdgeMIN, teacher pruned first (prune -> distill -> quantize)'}
+
+def distilled_name(recipe: str) -> str:
+    "The entry of the pipeline's distillation stage (the name predates other recipes for 'minilmv2')."
+    return 'student MiniLMv2 (EdgeMIN distill stage)' if recipe == 'minilmv2' else f'student {RECIPE_LABELS[recipe]} (EdgeMIN distill stage)'
+
+def ablation_name(recipe: str) -> str:
+    "The entry of the whole pipeline with `recipe` in its distillation stage, when it is not the default."
+    return f'EdgeMIN, {RECIPE_LABELS[recipe]} (distill -> prune -> quantize)'
+
+def pipeline_dir(recipe: str) -> str:
+    "Run directory of the pipeline and its variants with `recipe` (runs made with 'minilmv2' keep their unsuffixed names)."
+    return '' if recipe == 'minilmv2' else f'-{recipe}'
+
+def switch_recipe(st: dict, old: str, new: str) -> list[str]:
+    """A setting measured with pipeline recipe `old`, now run with `new`: entries of the same models are renamed (the old
+    pipeline becomes a recipe ablation and its distillation stage a classic student, the ablation of `new` becomes the
+    pipeline), the variants built on the old distillation stage are dropped to be measured again, and every batch-1
+    interleaved timing is dropped so the setting is re-timed in one set of passes. Returns the dropped entries."""
+    e = st['entries']
+    renames = {FINAL: ablation_name(old), distilled_name(old): f'student {RECIPE_LABELS[old]}', ablation_name(new): FINAL}
+    moved = {renames[k]: v for k, v in e.items() if k in renames}
+    dropped = [k for k in e if k in VARIANT_NAMES.values()]
+    kept = {k: v for k, v in e.items() if k not in renames and k not in dropped}
+    st['entries'] = {**kept, **moved}
+    for v in st['entries'].values(): v.pop('bs1_interleaved', None)
+    st.pop('headline', None)
+    return dropped
 TARGETS = {'size_ratio': 10.0, 'latency_ratio_bs1': 4.0, 'accuracy_retention': 0.985}
 OPTIMUM_PY = ROOT/'.venv-optimum'/'bin'/'python'
 
@@ -99,11 +133,11 @@ def render_md(res: dict) -> str:
              f"torch {env['torch']}, onnxruntime {env['onnxruntime']}. Budget on an idle 2-core CPU: about 100 minutes for the SST-2 "
              "headline setting, about 35 (CoLA) to 80 (STS-B) minutes for each other setting (the sequence length sets the cost of a step).", '',
              "Every student: 4 layers x 384 (teacher layers 0, 1, 3, 4), the same number of distillation steps at batch 32 within a setting "
-             "(3 epochs of the compression data, at most 600 steps). EdgeMIN: MiniLMv2 relations then logit KD, then heads and FFN neurons "
+             "(3 epochs of the compression data, at most 600 steps). EdgeMIN: the distillation recipe named in each setting's budget, then heads and FFN neurons "
              "pruned (Michel importance) with the vocabulary trimmed to the tokens of the training data (a dev word outside it is spelled "
              "with kept word pieces), recovery by logit distillation (at most one epoch), "
              "then ONNX Runtime dynamic INT8 with INT8 embeddings. Every setting has the variants without pruning, without quantization "
-             "and with the teacher pruned first; the headline setting also ablates vocabulary trimming and the distillation objective. "
+             "and with the teacher pruned first; the headline setting also ablates vocabulary trimming and the distillation recipe. "
              "Latency: median CPU forward pass, all cores. The bs1 ms column "
              "(batch 1, 128 tokens) is the median over interleaved passes in which every model of the setting is timed in turn, so "
              "that the CPU's drift between entries measured at different times cancels; the other latency columns come from each "
@@ -113,7 +147,8 @@ def render_md(res: dict) -> str:
         lines += [f"## {sname}: {st['task']}, teacher trained on {st['teacher_fraction']:.0%}, compression on {st['compression_fraction']:.0%} of the training data", '']
         a = st.get('args') or res.get('args')
         if a: lines += [f"Budget: {a['steps']} distillation steps per student; {a['heads']:.0%} of heads and {a['ffn']:.0%} of FFN neurons pruned, "
-                        f"at most {a['recover_steps']} recovery steps.", '']
+                        f"at most {a['recover_steps']} recovery steps; the pipeline's distillation recipe: {a.get('recipe', 'minilmv2')} "
+                        f"({RECIPE_LABELS[a.get('recipe', 'minilmv2')]}).", '']
         const = st.get('constant')
         if const and m in const['dev']:
             lines += [f"A constant prediction (always {const['prediction']!r}, the training data's majority class) scores {m} "
@@ -159,7 +194,7 @@ def summary(res: dict) -> dict | None:
     out = {k: round(h[k], 4) for k in TARGETS}
     out.update(targets=TARGETS, met={k: h[k] >= v for k, v in TARGETS.items()},
                setting=dict(task='sst2', teacher='all-MiniLM-L6-v2 fine-tuned on 100% of SST-2 train', compression_data='10% of SST-2 train (stratified, seed 0)',
-                            final_model=h['final'], teacher_dev_accuracy=h['teacher_dev'], final_dev_accuracy=h['final_dev'],
+                            final_model=h['final'], recipe=(st.get('args') or {}).get('recipe', 'minilmv2'), teacher_dev_accuracy=h['teacher_dev'], final_dev_accuracy=h['final_dev'],
                             teacher_size_bytes=h['teacher_size'], final_size_bytes=h['final_size'],
                             teacher_bs1_ms=h['teacher_bs1_ms'], final_bs1_ms=h['final_bs1_ms'], latency_rounds=h['rounds']),
                teachers={s: {'teacher_fraction': v['teacher_fraction'], 'dev': v['entries']['teacher fp32 (PyTorch)']['dev']}
@@ -181,6 +216,8 @@ def main(argv=None):
     ap.add_argument('--recover-steps', type=int, default=200)
     ap.add_argument('--runs', type=int, default=20, help='timed runs per latency entry (at batch 32: a quarter)')
     ap.add_argument('--rounds', type=int, default=7, help='interleaved passes of the headline latency')
+    ap.add_argument('--recipe', default=DEFAULT_RECIPE, choices=list(RECIPE_DIRS),
+                    help=f'the pipeline\'s distillation recipe (default: the library default, {DEFAULT_RECIPE}); the others are ablated in the headline setting')
     ap.add_argument('--smoke', action='store_true')
     ap.add_argument('--train-only', action='store_true', help='only train and keep the models (no measurement; safe to run beside other work)')
     args = ap.parse_args(argv)
@@ -212,8 +249,13 @@ def main(argv=None):
         st = res['settings'].setdefault(sname, {'task': task, 'teacher_fraction': tfrac, 'compression_fraction': cfrac, 'entries': {}})
         st.update(teacher_dir=str(tdir), typical_len=typ, constant=constant_baseline(data))
         budget = dict(steps=args.steps or default_steps(len(data.encoded['train'])), heads=args.heads, ffn=args.ffn,
-                      recover_steps=args.recover_steps, runs=args.runs, rounds=args.rounds)
-        old = st.get('args') or budget
+                      recover_steps=args.recover_steps, runs=args.runs, rounds=args.rounds, recipe=args.recipe)
+        old = {'recipe': 'minilmv2', **(st.get('args') or budget)}      # settings measured before the recipe was recorded used minilmv2
+        if st['entries'] and old['recipe'] != args.recipe:
+            gone = switch_recipe(st, old['recipe'], args.recipe)
+            print(f"[{sname}] pipeline recipe {old['recipe']} -> {args.recipe}: its entries renamed, {len(gone)} variants to measure again, "
+                  "every model re-timed", flush=True)
+            old['recipe'] = args.recipe
         diff = {k: (old.get(k), v) for k, v in budget.items() if k in ('steps', 'heads', 'ffn', 'recover_steps') and old.get(k) != v}
         if st['entries'] and diff:
             raise SystemExit(f"{jpath}: setting {sname!r} was measured with {', '.join(f'{k}={a}' for k, (a, b) in diff.items())}, not "
@@ -255,10 +297,14 @@ def main(argv=None):
         entry('teacher INT8, PyTorch dynamic', torch_dynamic)
 
         # EdgeMIN: the full pipeline first; its distillation stage is also the MiniLMv2 student of the classic set
-        full = edgemin_config(task, tdir, cfrac, sargs)
-        rep = run(full, wd/'edgemin', progress=False)
+        R, tag = args.recipe, pipeline_dir(args.recipe)
+        main_dir = wd/f'edgemin{tag}'
+        full = edgemin_config(task, tdir, cfrac, sargs, recipe=R)
+        if R != 'minilmv2':         # the same configuration may have run as the recipe's ablation: start from its stages
+            seed_stages(wd/RECIPE_DIRS[R], main_dir, full, ['teacher', 'distill', 'prune', 'quantize'])
+        rep = run(full, main_dir, progress=False)
         wall = {s['stage']: s['wall_time_s'] for s in rep.data['stages']} if hasattr(rep, 'data') else {}
-        entry('student MiniLMv2 (EdgeMIN distill stage)', lambda: (load_model(wd/'edgemin'/'distill'), {'wall_time_s': wall.get('distill')}))
+        entry(distilled_name(R), lambda: (load_model(main_dir/'distill'), {'wall_time_s': wall.get('distill'), 'recipe': R}))
         for obj in CLASSIC:
             def classic(obj=obj):
                 path = wd/f'student-{obj}'        # kept, so that an interrupted run does not distill it again
@@ -269,27 +315,34 @@ def main(argv=None):
                 save_model(s, path, data.tokenizer); (path/'record.json').write_text(json.dumps(rec.to_dict(), default=str))
                 return s, {'wall_time_s': rec.wall_time_s}
             entry(f'student {obj}', classic)
-        entry('EdgeMIN without quantization (distill -> prune)', lambda: (load_model(wd/'edgemin'/'prune'), {'wall_time_s': wall.get('prune')}))
-        entry('EdgeMIN (distill -> prune -> quantize)', lambda: (OnnxClassifier.from_bundle(wd/'edgemin'/'quantize'),
-                                                                {'pipeline_wall_time_s': wall}))
-        def variant(name, stages, vocab=True, reuse=('teacher', 'distill'), recipe='minilmv2'):
-            cfg = edgemin_config(task, tdir, cfrac, sargs, stages=stages, vocab=vocab, name=name, recipe=recipe)
-            seed_stages(wd/'edgemin', wd/name, cfg, list(reuse))
-            run(cfg, wd/name, progress=False)
-            last = wd/name/stages[-1]
-            return (OnnxClassifier.from_bundle(last) if stages[-1] == 'quantize' else load_model(last)), {'stages': list(stages)}
-        entry('EdgeMIN without pruning (distill -> quantize)', lambda: variant('no-prune', ('distill', 'quantize')))
+        def ablation(r):
+            "The whole pipeline with recipe `r` in the distillation stage (run directories named as when `r` was ablated)."
+            d = RECIPE_DIRS[r]
+            cfg = edgemin_config(task, tdir, cfrac, sargs, name=d, recipe=r) if r != 'minilmv2' else edgemin_config(task, tdir, cfrac, sargs)
+            seed_stages(main_dir, wd/d, cfg, ['teacher'])
+            run(cfg, wd/d, progress=False)
+            return wd/d
+        if R != 'minilmv2':         # MiniLMv2 in the classic set: the relation-first recipe's distillation stage
+            entry(f"student {RECIPE_LABELS['minilmv2']}", lambda: (load_model(ablation('minilmv2')/'distill'), {'recipe': 'minilmv2'}))
+        entry(VARIANT_NAMES['no-quant'], lambda: (load_model(main_dir/'prune'), {'wall_time_s': wall.get('prune')}))
+        entry(FINAL, lambda: (OnnxClassifier.from_bundle(main_dir/'quantize'), {'pipeline_wall_time_s': wall, 'recipe': R}))
+        def variant(name, stages, vocab=True, reuse=('teacher', 'distill')):
+            d = wd/f'{name}{tag}'
+            cfg = edgemin_config(task, tdir, cfrac, sargs, stages=stages, vocab=vocab, name=name, recipe=R)
+            seed_stages(main_dir, d, cfg, list(reuse))
+            run(cfg, d, progress=False)
+            last = d/stages[-1]
+            return (OnnxClassifier.from_bundle(last) if stages[-1] == 'quantize' else load_model(last)), {'stages': list(stages), 'recipe': R}
+        entry(VARIANT_NAMES['no-prune'], lambda: variant('no-prune', ('distill', 'quantize')))
         if 'no-vocab' in variants:
-            entry('EdgeMIN without vocabulary trimming', lambda: variant('no-vocab', ('distill', 'prune', 'quantize'), vocab=False))
-        entry('EdgeMIN, teacher pruned first (prune -> distill -> quantize)', lambda: variant('prune-first', ('prune', 'distill', 'quantize'), reuse=('teacher',)))
-        # the same pipeline with the DistilBERT-style objective (soft targets, labels, hidden-state cosine) in the distillation stage
-        if 'distilbert-distill' in variants:
-            entry('EdgeMIN, DistilBERT-style distillation (distill -> prune -> quantize)',
-                  lambda: variant('distilbert-distill', ('distill', 'prune', 'quantize'), reuse=('teacher',), recipe='distilbert'))
-        # and with MiniLMv2's relations trained together with the soft targets in one phase instead of before them
-        if 'minilmv2-kd' in variants:
-            entry('EdgeMIN, MiniLMv2 + KD in one phase (distill -> prune -> quantize)',
-                  lambda: variant('minilmv2-kd', ('distill', 'prune', 'quantize'), reuse=('teacher',), recipe='minilmv2-kd'))
+            entry(VARIANT_NAMES['no-vocab'], lambda: variant('no-vocab', ('distill', 'prune', 'quantize'), vocab=False))
+        entry(VARIANT_NAMES['prune-first'], lambda: variant('prune-first', ('prune', 'distill', 'quantize'), reuse=('teacher',)))
+        # the same pipeline with each other recipe in the distillation stage: the DistilBERT-style objective (soft targets,
+        # labels, hidden-state cosine), MiniLMv2 relations before the soft targets, or both together in one phase
+        if 'recipes' in variants:
+            for r in RECIPE_DIRS:
+                if r != R: entry(ablation_name(r), lambda r=r: (OnnxClassifier.from_bundle(ablation(r)/'quantize'), {'recipe': r}))
+        st['entries'] = {**{n: st['entries'][n] for n in makers if n in st['entries']}, **st['entries']}   # the order of this code
 
         if args.train_only: continue
         if st.get('headline') and all('bs1_interleaved' in e for e in st['entries'].values()):

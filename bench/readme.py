@@ -57,33 +57,42 @@ def headline(lines: list):
         lines += ['Full table, other settings and the variants: [bench/results/compare.md](bench/results/compare.md); '
                   'headline numbers: [bench/results/summary.json](bench/results/summary.json).', '']
 
-FINAL, DISTILLED, PRUNED = ('EdgeMIN (distill -> prune -> quantize)', 'student MiniLMv2 (EdgeMIN distill stage)',
-                            'EdgeMIN without quantization (distill -> prune)')
+FINAL, PRUNED = 'EdgeMIN (distill -> prune -> quantize)', 'EdgeMIN without quantization (distill -> prune)'
+RECIPE_LABELS = {'minilmv2': 'MiniLMv2 relations, then KD', 'distilbert': 'DistilBERT-style distillation', 'minilmv2-kd': 'MiniLMv2 + KD in one phase'}
 
-def _best_student(e: dict, base: dict) -> str:
-    "A sentence naming the best student of the equal-budget set when it beats EdgeMIN's MiniLMv2 stage."
-    st = {n: x['dev']['accuracy'] for n, x in e.items() if n.startswith('student ')}
-    if DISTILLED not in st or len(st) < 2: return ''
+def distilled(e: dict) -> str | None:
+    "The entry of the pipeline's distillation stage in a setting's entries."
+    return next((k for k in e if k.endswith('(EdgeMIN distill stage)')), None)
+
+def recipe_of(st: dict) -> str:
+    "The pipeline's distillation recipe a compare.py setting was measured with (settings from before it was recorded: minilmv2)."
+    return (st.get('args') or {}).get('recipe', 'minilmv2')
+
+def _best_student(e: dict, base: dict, recipe: str) -> str:
+    "A sentence naming the best student of the equal-budget set when it beats the pipeline's distillation stage."
+    st, d = {n: x['dev']['accuracy'] for n, x in e.items() if n.startswith('student ')}, distilled(e)
+    if d not in st or len(st) < 2: return ''
     best = max(st, key=st.get)
-    if best == DISTILLED: return ''
-    return (f" At this budget the MiniLMv2 relation recipe is not the best objective: the {best.removeprefix('student ')} student "
-            f"reaches {st[best]:.4f} ({st[best] / base['dev']['accuracy']:.1%}) against {st[DISTILLED]:.4f}, so the objective is the first lever.")
+    if best == d: return ''
+    return (f" At this budget the pipeline's recipe ({RECIPE_LABELS.get(recipe, recipe)}) is not the best objective: the "
+            f"{best.removeprefix('student ')} student reaches {st[best]:.4f} ({st[best] / base['dev']['accuracy']:.1%}) against "
+            f"{st[d]:.4f}, so the objective is the first lever.")
 
 def explain(s: dict, e: dict, args: dict) -> list:
     "Where the size and the accuracy go, from the measured entries, and what falls short."
-    base = e.get('teacher fp32 (PyTorch)')
-    if not base or not all(k in e for k in (FINAL, DISTILLED, PRUNED)): return []
+    base, dist = e.get('teacher fp32 (PyTorch)'), distilled(e)
+    if not base or not all(k in e for k in (FINAL, dist, PRUNED)): return []
     p = e[FINAL]['params']
-    ret = {k: e[k]['dev']['accuracy'] / base['dev']['accuracy'] for k in (DISTILLED, PRUNED, FINAL)}
+    ret = {k: e[k]['dev']['accuracy'] / base['dev']['accuracy'] for k in (dist, PRUNED, FINAL)}
     out = [f"Where it goes: the final model has {p['total'] / 1e6:.2f} M parameters ({p['embeddings'] / 1e6:.2f} M in embeddings, "
            f"{p['encoder'] / 1e6:.2f} M in the transformer layers), stored in {e[FINAL]['size_bytes'] / 1e6:.1f} MB. Accuracy retention "
-           f"step by step: distilled {ret[DISTILLED]:.1%}, pruned {ret[PRUNED]:.1%}, INT8 {ret[FINAL]:.1%}.", '']
+           f"step by step: distilled {ret[dist]:.1%}, pruned {ret[PRUNED]:.1%}, INT8 {ret[FINAL]:.1%}.", '']
     short = [k for k, ok in s['met'].items() if not ok]
     if 'accuracy_retention' in short:
-        out += [f"Short of the accuracy target: the gap opens at distillation ({ret[DISTILLED]:.1%} before any pruning), where the "
-                f"student sees {args.get('steps', '?')} steps of batch 32 from the 10% subset.{_best_student(e, base)} Other levers are a longer distillation budget, "
+        out += [f"Short of the accuracy target: the gap opens at distillation ({ret[dist]:.1%} before any pruning), where the "
+                f"student sees {args.get('steps', '?')} steps of batch 32 from the 10% subset.{_best_student(e, base, args.get('recipe', 'minilmv2'))} Other levers are a longer distillation budget, "
                 "more transfer data (unlabelled or augmented sentences, as TinyBERT does), or a wider student; pruning and INT8 "
-                f"together cost {ret[DISTILLED] - ret[FINAL]:.1%} more here.", '']
+                f"together cost {ret[dist] - ret[FINAL]:.1%} more here.", '']
     nv = e.get('EdgeMIN without vocabulary trimming')
     if nv:
         d = e[FINAL]['dev']['accuracy'] - nv['dev']['accuracy']
@@ -91,7 +100,7 @@ def explain(s: dict, e: dict, args: dict) -> list:
                 f"vocabulary is spelled with kept word pieces): {nv['size_bytes'] / 1e6:.1f} MB → {e[FINAL]['size_bytes'] / 1e6:.1f} MB "
                 f"for {d * 100:+.1f} points of dev accuracy ({nv['dev']['accuracy']:.4f} without it).", '']
     for name, v in s.get('variants', {}).items():
-        if name != FINAL and ('DistilBERT-style' in name or 'in one phase' in name):
+        if name.startswith('EdgeMIN, ') and name.endswith('(distill -> prune -> quantize)'):     # the pipeline with another recipe
             met = {'size_ratio': 'size', 'latency_ratio_bs1': 'latency', 'accuracy_retention': 'accuracy'}
             out += [f"The same pipeline, pruning, vocabulary and INT8 with another distillation objective ({name.split(' (')[0].removeprefix('EdgeMIN, ')}): "
                     f"{v['accuracy_retention']:.1%} retention, {v['size_ratio']:.1f}× smaller, {v['latency_ratio_bs1']:.1f}× faster at batch 1; "
@@ -106,14 +115,14 @@ def explain(s: dict, e: dict, args: dict) -> list:
 def recipe_note() -> list:
     "How the headline pipeline's final accuracy moves with the distillation recipe, over seeds (bench/recipe.py), when measured."
     r = (_load('recipe') or {}).get('settings', {}).get('sst2')
+    own = recipe_of(((_load('compare') or {}).get('settings') or {}).get('sst2') or {})
     if not r: return []
     fin = {n: mean_std(x['final'] for x in runs.values()) + (len(runs),) for n, runs in r['runs'].items() if len(runs) > 1}
-    if 'minilmv2' not in fin or len(fin) < 2: return []
-    others = '; '.join(f"{n}: {m:.4f} ± {sd:.4f} ({m / r['teacher_dev']:.1%}, {k} seeds)" for n, (m, sd, k) in fin.items() if n != 'minilmv2')
-    m, sd, k = fin['minilmv2']
-    return [f"Over training seeds (`bench/recipe.py`), the final INT8 model's dev accuracy with the default recipe (minilmv2: relations, "
-            f"then soft targets) is {m:.4f} ± {sd:.4f} ({m / r['teacher_dev']:.1%}, {k} seeds); with the other recipes in the same "
-            f"pipeline, {others}.", '']
+    if own not in fin or len(fin) < 2: return []
+    cell = lambda n: f"{fin[n][0]:.4f} ± {fin[n][1]:.4f} ({fin[n][0] / r['teacher_dev']:.1%}, {fin[n][2]} seeds)"
+    others = '; '.join(f"{n} ({RECIPE_LABELS.get(n, n)}): {cell(n)}" for n in fin if n != own)
+    return [f"Over training seeds (`bench/recipe.py`), the final INT8 model's dev accuracy with the pipeline's recipe above ({own}: "
+            f"{RECIPE_LABELS.get(own, own)}) is {cell(own)}; with the other recipes in the same pipeline, {others}.", '']
 
 def margin_kept(e: dict, base: dict, const: dict, metric: str) -> float | None:
     "The share of the teacher's margin over the constant prediction that `e` keeps (None without a constant baseline)."
@@ -133,21 +142,23 @@ def settings_(lines: list):
     lines += ["Teacher fine-tuned on the training data shown; every compression stage and student uses the compression data. "
               "Dev main metric, then × smaller on disk / × faster at batch 1 × 128 tokens against the fp32 PyTorch teacher "
               "(interleaved passes). 'Optimum INT8' is the teacher quantized by Hugging Face Optimum's ONNX Runtime quantizer; "
-              "'best classic student' is the best of Hinton KD, DistilBERT, PKD and TinyBERT at EdgeMIN's distillation budget. "
+              "'best classic student' is the best of Hinton KD, DistilBERT, PKD and TinyBERT (and MiniLMv2 where it is not the pipeline's "
+              "recipe) at EdgeMIN's distillation budget; the last column names the recipe in EdgeMIN's distillation stage. "
               "'constant' is the dev score of always answering the training data's majority class (none for regression), and "
               "'margin kept' the share of the teacher's lead over it that EdgeMIN keeps.", '',
-              '| setting | metric | constant | teacher | Optimum INT8 | best classic student | EdgeMIN final | retention | margin kept | × smaller | × faster bs1 | distillation steps |',
-              '|---|---|---:|---:|---|---|---:|---:|---:|---:|---:|---:|']
+              '| setting | metric | constant | teacher | Optimum INT8 | best classic student | EdgeMIN final | retention | margin kept | × smaller | × faster bs1 | distillation (recipe, steps) |',
+              '|---|---|---:|---:|---|---|---:|---:|---:|---:|---:|---|']
     thin, behind = [], []
     for n, st in done.items():
         e, m = st['entries'], get_task(st['task']).main_metric
         base, fin, opt = e['teacher fp32 (PyTorch)'], e[FINAL], e.get('teacher INT8, Optimum ORT quantizer')
-        cls = {k: x['dev'][m] for k, x in e.items() if k.startswith('student ') and k != DISTILLED}
+        dist = distilled(e)
+        cls = {k: x['dev'][m] for k, x in e.items() if k.startswith('student ') and k != dist}
         best = max(cls, key=cls.get) if cls else None
         steps = (st.get('args') or c.get('args') or {}).get('steps', '?')
         bestc = f"{cls[best]:.4f} ({best.removeprefix('student ')})" if best else '–'
-        if best and DISTILLED in e and e[DISTILLED]['dev'][m] < cls[best]:
-            behind.append(f"{n} ({e[DISTILLED]['dev'][m]:.4f} against {best.removeprefix('student ')}'s {cls[best]:.4f})")
+        if best and dist and e[dist]['dev'][m] < cls[best]:
+            behind.append(f"{n} ({recipe_of(st)}: {e[dist]['dev'][m]:.4f} against {best.removeprefix('student ')}'s {cls[best]:.4f})")
         optc = (f"{opt['dev'][m]:.4f} ({base['size_bytes'] / opt['size_bytes']:.1f}×, {_lat(base) / _lat(opt):.1f}×)" if opt else '–')
         const = st.get('constant') or {}
         cst = const.get('dev', {}).get(m)
@@ -157,11 +168,11 @@ def settings_(lines: list):
                      f"{'–' if cst is None else f'{cst:.4f}'} | {base['dev'][m]:.4f} | {optc} | {bestc} | "
                      f"{fin['dev'][m]:.4f} | {fin['dev'][m] / base['dev'][m]:.1%} | {'–' if mk is None else f'{mk:.0%}'} | "
                      f"{base['size_bytes'] / fin['size_bytes']:.1f} | "
-                     f"{_lat(base) / _lat(fin):.1f} | {steps} |")
+                     f"{_lat(base) / _lat(fin):.1f} | {recipe_of(st)}, {steps} |")
     lines.append('')
     if thin: lines += [f"Where the teacher's main metric is less than 0.1 above the constant prediction ({', '.join(thin)}), the room "
                        "above that floor is small, a retention near 100% is easy, and 'margin kept' is the figure to read.", '']
-    if behind: lines += [f"EdgeMIN's own distillation stage (MiniLMv2 relations, then the soft targets; the '{DISTILLED}' entry) scores below "
+    if behind: lines += [f"EdgeMIN's own distillation stage (the '... (EdgeMIN distill stage)' entry, with the recipe named) scores below "
                          f"the best classic student at the same budget in {len(behind)} of {len(done)} settings: {'; '.join(behind)}. "
                          "The loss is inherited by everything after it; `bench/recipe.py` measures other recipes for this stage.", '']
     if todo: lines += [f"Not yet measured: {', '.join(todo)} (`python bench/compare.py --settings {' '.join(todo)}`).", '']

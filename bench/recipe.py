@@ -15,14 +15,18 @@ import argparse, dataclasses, datetime, json
 from pathlib import Path
 
 from common import RESULTS, task_data, teacher_dir, write_atomic
-from compare import edgemin_config, SETTINGS, default_steps
+from compare import edgemin_config, SETTINGS, default_steps, pipeline_dir, RECIPE_DIRS
 from edgemin.data import get_task
 from edgemin.finetune import cache_dir
 from edgemin.pipeline import run
 from edgemin.profile import environment
 from readme import recipe_table
 
-COMPARE_DIRS = {'minilmv2': 'edgemin', 'minilmv2-kd': 'minilmv2-kd', 'distilbert': 'distilbert-distill'}   # seed 0 in compare.py
+def compare_run(root: Path, r: str) -> tuple[Path, str] | None:
+    "compare.py's run of recipe `r` (seed 0) in a setting's work directory, as (directory, run name), if it ran: the pipeline or an ablation."
+    for d, name in ((root/f'edgemin{pipeline_dir(r)}', 'edgemin'), (root/RECIPE_DIRS.get(r, '?'), RECIPE_DIRS.get(r, '?'))):
+        if (d/'config.json').is_file() and json.loads((d/'config.json').read_text())['config']['distill']['recipe'] == r: return d, name
+    return None
 
 def stage_devs(root: Path, metric: str = 'accuracy') -> dict:
     "Dev `metric` after each stage of a finished run: distilled, pruned (before recovery), recovered, INT8."
@@ -80,9 +84,9 @@ def main(argv=None):
             for r in args.recipes:
                 runs = st['runs'].setdefault(r, {})
                 if str(s) in runs: continue
-                if s == 0 and r in COMPARE_DIRS and (compare_root/COMPARE_DIRS[r]/'config.json').is_file():
+                if s == 0 and (cr := compare_run(compare_root, r)):
                     # compare.py's run: the same configuration, resumed
-                    root, cfg = compare_root/COMPARE_DIRS[r], edgemin_config(task, tdir, cfrac, cargs, name=COMPARE_DIRS[r], recipe=r)
+                    root, cfg = cr[0], edgemin_config(task, tdir, cfrac, cargs, name=cr[1], recipe=r)
                 else:
                     root = own/f'{r}-seed{s}'
                     cfg = dataclasses.replace(edgemin_config(task, tdir, cfrac, cargs, name=f'{r} seed {s}', recipe=r), seed=s)

@@ -29,3 +29,19 @@ def test_margin_kept():
     assert margin_kept(e(0.7), e(0.9), const, 'accuracy') == pytest.approx(0.5)
     assert margin_kept(e(0.7), e(0.5), const, 'accuracy') is None          # teacher at the floor: no margin to keep
     assert margin_kept(e(0.7), e(0.9), {}, 'accuracy') is None
+
+def test_switch_recipe_keeps_the_models_it_can_and_drops_the_rest():
+    "A setting measured with one pipeline recipe, rerun with another: the same models keep their numbers under new names."
+    from compare import switch_recipe, distilled_name, ablation_name, FINAL, VARIANT_NAMES
+    m = lambda v: {'dev': {'accuracy': v}, 'bs1_interleaved': {'median_ms': 1.0}}
+    st = {'headline': {}, 'entries': {'teacher fp32 (PyTorch)': m(0.9), distilled_name('minilmv2'): m(0.86), 'student pkd': m(0.88),
+                                      VARIANT_NAMES['no-quant']: m(0.85), FINAL: m(0.86), VARIANT_NAMES['prune-first']: m(0.84),
+                                      ablation_name('distilbert'): m(0.868), ablation_name('minilmv2-kd'): m(0.873)}}
+    gone = switch_recipe(st, 'minilmv2', 'minilmv2-kd')
+    e = st['entries']
+    assert sorted(gone) == sorted([VARIANT_NAMES['no-quant'], VARIANT_NAMES['prune-first']])
+    assert e[FINAL]['dev']['accuracy'] == 0.873                               # the one-phase ablation is now the pipeline
+    assert e[ablation_name('minilmv2')]['dev']['accuracy'] == 0.86            # the old pipeline is now an ablation
+    assert e['student MiniLMv2 relations, then KD']['dev']['accuracy'] == 0.86  # and its distillation stage a classic student
+    assert ablation_name('distilbert') in e and distilled_name('minilmv2') not in e and ablation_name('minilmv2-kd') not in e
+    assert 'headline' not in st and not any('bs1_interleaved' in x for x in e.values())   # everything re-timed together
