@@ -5,10 +5,11 @@ For each setting (a task, the teacher's training data, the compression data):
 - what a user would do without EdgeMIN: the teacher quantized by Hugging Face Optimum's ONNX Runtime quantizer
   (bench/optimum_quantize.py, in .venv-optimum) and by PyTorch dynamic INT8;
 - classic students at equal size (4x384, initialised from teacher layers) and equal step budget: Hinton KD,
-  DistilBERT-style, PKD, TinyBERT-style, and MiniLMv2 (EdgeMIN's distillation stage);
-- EdgeMIN's pipeline (distill -> prune -> quantize) and its variants: without quantization, without pruning,
-  without vocabulary trimming, pruning the teacher before distilling, and two other distillation objectives in the
-  distillation stage (DistilBERT-style; MiniLMv2 relations and soft targets together in one phase).
+  DistilBERT-style, PKD, TinyBERT-style, and MiniLMv2 (relations, then KD);
+- EdgeMIN's pipeline (distill -> prune -> quantize) with the library's default distillation recipe (`--recipe`
+  to choose; it is recorded per setting) and its variants: without quantization, without pruning, without
+  vocabulary trimming, pruning the teacher before distilling, and the other recipes in the distillation stage
+  (DistilBERT-style; MiniLMv2 relations before the soft targets; both together in one phase).
 Every model is measured by the same code: file size, parameters, FLOPs, latency at batch 1 and 32 (128 tokens and
 the dev set's median length), dev metric, and ratios against the fp32 teacher of the same setting. The headline
 ratios (teacher fp32 PyTorch vs the final INT8 model) are timed again at the end in interleaved passes. Beside them,
@@ -18,6 +19,7 @@ the dev score of a constant prediction (the training data's majority class): the
     python bench/compare.py --settings sst2 sst2-teacher10 mrpc rte cola stsb   # all settings (about 7 hours)
     python bench/compare.py --smoke               # a quick end-to-end check on 64 dev sentences (not written to results)
     python bench/compare.py --train-only          # train and keep every model without measuring (can share the CPU)
+    python bench/compare.py --recipe minilmv2-kd  # another pipeline recipe: a measured setting keeps what it can and re-times
 
 Results: bench/results/compare.json and compare.md (rewritten after every entry, resumable), and
 bench/results/summary.json (the headline ratios against the targets). Models live under ~/.cache/edgemin/bench.
