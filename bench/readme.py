@@ -188,7 +188,7 @@ def recipe_table(r: dict) -> list[str]:
     for name, runs in r['runs'].items():
         if not runs: continue
         ms = {k: mean_std(x[k] for x in runs.values()) for k in ('distilled', 'pruned', 'recovered', 'final')}
-        cells = ' | '.join(f"{m:.4f} ± {sd:.4f}" for m, sd in ms.values())
+        cells = ' | '.join(f"{m:.4f} ± {sd:.4f}" if len(runs) > 1 else f"{m:.4f}" for m, sd in ms.values())   # no spread from one seed
         lines.append(f"| {name} | {len(runs)} | {cells} | {ms['final'][0] / r['teacher_dev']:.1%} |")
     return lines
 
