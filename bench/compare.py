@@ -29,7 +29,7 @@ from pathlib import Path
 
 import numpy as np
 from common import RESULTS, ROOT, task_data, teacher_dir, write_atomic, glue_dir
-from readme import margin_kept
+from readme import margin_kept, FINAL, PRUNED, RECIPE_LABELS
 from edgemin.data import get_task, compute_metrics
 from edgemin.models import load_model, make_student, save_model
 from edgemin.finetune import evaluate, cache_dir
@@ -56,11 +56,9 @@ def default_steps(n_train: int, batch_size: int = 32, epochs: float = 3.0, cap: 
 
 CLASSIC = ['hinton', 'distilbert', 'pkd', 'tinybert']       # MiniLMv2 is EdgeMIN's own distillation stage
 DEFAULT_RECIPE = DistillSpec().recipe       # the library's default for the pipeline's distillation stage
-# the recipes the headline setting ablates in the distillation stage, the run directory of each as an ablation, and its label
+# the recipes the headline setting ablates in the distillation stage and the run directory of each as an ablation (labels: readme.py)
 RECIPE_DIRS = {'minilmv2': 'edgemin', 'distilbert': 'distilbert-distill', 'minilmv2-kd': 'minilmv2-kd'}
-RECIPE_LABELS = {'minilmv2': 'MiniLMv2 relations, then KD', 'distilbert': 'DistilBERT-style distillation', 'minilmv2-kd': 'MiniLMv2 + KD in one phase'}
-FINAL = 'EdgeMIN (distill -> prune -> quantize)'
-VARIANT_NAMES = {'no-quant': 'EdgeMIN without quantization (distill -> prune)', 'no-prune': 'EdgeMIN without pruning (distill -> quantize)',
+VARIANT_NAMES = {'no-quant': PRUNED, 'no-prune': 'EdgeMIN without pruning (distill -> quantize)',
                  'no-vocab': 'EdgeMIN without vocabulary trimming', 'prune-first': 'EdgeMIN, teacher pruned first (prune -> distill -> quantize)'}
 
 def distilled_name(recipe: str) -> str:
