@@ -29,7 +29,7 @@ from pathlib import Path
 
 import numpy as np
 from common import RESULTS, ROOT, task_data, teacher_dir, write_atomic, glue_dir
-from readme import margin_kept, FINAL, PRUNED, RECIPE_LABELS
+from readme import margin_kept, recipe_of, FINAL, PRUNED, RECIPE_LABELS
 from edgemin.data import get_task, compute_metrics
 from edgemin.models import load_model, make_student, save_model
 from edgemin.finetune import evaluate, cache_dir
@@ -147,8 +147,8 @@ def render_md(res: dict) -> str:
         lines += [f"## {sname}: {st['task']}, teacher trained on {st['teacher_fraction']:.0%}, compression on {st['compression_fraction']:.0%} of the training data", '']
         a = st.get('args') or res.get('args')
         if a: lines += [f"Budget: {a['steps']} distillation steps per student; {a['heads']:.0%} of heads and {a['ffn']:.0%} of FFN neurons pruned, "
-                        f"at most {a['recover_steps']} recovery steps; the pipeline's distillation recipe: {a.get('recipe', 'minilmv2')} "
-                        f"({RECIPE_LABELS[a.get('recipe', 'minilmv2')]}).", '']
+                        f"at most {a['recover_steps']} recovery steps; the pipeline's distillation recipe: {recipe_of(st)} "
+                        f"({RECIPE_LABELS[recipe_of(st)]}).", '']
         const = st.get('constant')
         if const and m in const['dev']:
             lines += [f"A constant prediction (always {const['prediction']!r}, the training data's majority class) scores {m} "
@@ -194,7 +194,7 @@ def summary(res: dict) -> dict | None:
     out = {k: round(h[k], 4) for k in TARGETS}
     out.update(targets=TARGETS, met={k: h[k] >= v for k, v in TARGETS.items()},
                setting=dict(task='sst2', teacher='all-MiniLM-L6-v2 fine-tuned on 100% of SST-2 train', compression_data='10% of SST-2 train (stratified, seed 0)',
-                            final_model=h['final'], recipe=(st.get('args') or {}).get('recipe', 'minilmv2'), teacher_dev_accuracy=h['teacher_dev'], final_dev_accuracy=h['final_dev'],
+                            final_model=h['final'], recipe=recipe_of(st), teacher_dev_accuracy=h['teacher_dev'], final_dev_accuracy=h['final_dev'],
                             teacher_size_bytes=h['teacher_size'], final_size_bytes=h['final_size'],
                             teacher_bs1_ms=h['teacher_bs1_ms'], final_bs1_ms=h['final_bs1_ms'], latency_rounds=h['rounds']),
                teachers={s: {'teacher_fraction': v['teacher_fraction'], 'dev': v['entries']['teacher fp32 (PyTorch)']['dev']}
@@ -318,7 +318,7 @@ def main(argv=None):
         def ablation(r):
             "The whole pipeline with recipe `r` in the distillation stage (run directories named as when `r` was ablated)."
             d = RECIPE_DIRS[r]
-            cfg = edgemin_config(task, tdir, cfrac, sargs, name=d, recipe=r) if r != 'minilmv2' else edgemin_config(task, tdir, cfrac, sargs)
+            cfg = edgemin_config(task, tdir, cfrac, sargs, name=d, recipe=r)
             seed_stages(main_dir, wd/d, cfg, ['teacher'])
             run(cfg, wd/d, progress=False)
             return wd/d
