@@ -220,7 +220,7 @@ def profile_command(args):
         print(f"wrote {args.json}")
     return p
 
-# %% ../nbs/10_cli.ipynb #c47f9028
+# %% ../nbs/10_cli.ipynb #ee700404
 def build_parser() -> argparse.ArgumentParser:
     "The argument parser of the `edgemin` command."
     p = argparse.ArgumentParser(prog='edgemin', description='EdgeMIN: shrink fine-tuned transformer encoders for edge devices.')
@@ -281,7 +281,8 @@ def build_parser() -> argparse.ArgumentParser:
     di.add_argument('--student-ffn', type=int, help="student FFN width (default the teacher's, scaled with the width)")
     di.add_argument('--init', default=None, help="'every_other' (default at the teacher's width), 'first', 'random' "
                     "(default at another width), or a checkpoint")
-    di.add_argument('--objective', default='minilmv2', help='recipe: minilmv2 (default), minilm, hinton, distilbert, pkd, tinybert, mlkd')
+    di.add_argument('--objective', default='minilmv2-kd', help='recipe: minilmv2-kd (default), minilmv2, minilm, hinton, distilbert, '
+                    'pkd, tinybert, mlkd')
     di.add_argument('--epochs', type=float, default=3.0, help='total epochs over the phases (default 3)')
     di.add_argument('--max-steps', type=int, help='a total step budget instead of epochs')
     di.add_argument('--lr', type=float, default=1e-4, help='learning rate (default 1e-4)')

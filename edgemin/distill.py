@@ -331,7 +331,7 @@ class MLKD:
     attention_relation_weight: float = 1.0
     relation_heads: int | None = None
 
-# %% ../nbs/04_distill.ipynb #3f66f196
+# %% ../nbs/04_distill.ipynb #71d97e24
 def objective_from_dict(d: dict):
     "An objective from `{'kind': ..., **settings}`, naming an unknown kind or field."
     d = dict(d)
@@ -362,7 +362,7 @@ class Phase:
 @dataclass(frozen=True)
 class DistillConfig:
     "How to distill: phases of objectives, and the optimisation settings shared by the phases."
-    phases: tuple = (Phase((MiniLMv2(),), epochs=3.0), Phase((HintonKD(),), epochs=1.0))  # EdgeMIN's default recipe
+    phases: tuple = (Phase((MiniLMv2(), HintonKD()), epochs=3.0),)  # EdgeMIN's default recipe, `recipe('minilmv2-kd')`
     lr: float = 1e-4
     batch_size: int = 32
     eval_batch_size: int = 128

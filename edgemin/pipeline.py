@@ -25,7 +25,7 @@ __all__ = ['STAGES', 'PRESETS', 'REPORT_SCHEMA', 'ABLATIONS', 'DataSpec', 'Stude
            'ProfileSpec', 'RunConfig', 'apply_overrides', 'load_config', 'Context', 'run', 'write_report', 'Report',
            'compare', 'tiny_setup', 'run_many', 'sweep_configs', 'sweep', 'ablate']
 
-# %% ../nbs/08_pipeline.ipynb #60862973
+# %% ../nbs/08_pipeline.ipynb #6778b6c4
 @dataclass(frozen=True)
 class DataSpec:
     "Which data the run uses."
@@ -48,7 +48,7 @@ class StudentSpec:
 @dataclass(frozen=True)
 class DistillSpec:
     "The distillation stage: a named recipe and its budget (see `edgemin.distill.recipe`)."
-    recipe: str = 'minilmv2'
+    recipe: str = 'minilmv2-kd'      # relations and soft targets in one phase (bench/results/recipe.md)
     epochs: float = 3.0
     max_steps: int | None = None
     lr: float = 1e-4
