@@ -45,3 +45,17 @@ def test_switch_recipe_keeps_the_models_it_can_and_drops_the_rest():
     assert e['student MiniLMv2 relations, then KD']['dev']['accuracy'] == 0.86  # and its distillation stage a classic student
     assert ablation_name('distilbert') in e and distilled_name('minilmv2') not in e and ablation_name('minilmv2-kd') not in e
     assert 'headline' not in st and not any('bs1_interleaved' in x for x in e.values())   # everything re-timed together
+
+def test_compare_md_reports_models_that_no_longer_score_as_recorded():
+    "A model rebuilt for the interleaved passes (e.g. retrained from a fresh cache) is scored again; a changed score is named."
+    from compare import render_md
+    e = lambda v, chk=None: {'dev': {'accuracy': v}, 'size_bytes': 1e6, 'params': {'total': 1e6}, 'flops': {'total': 1e9},
+                             'latency': [{'batch': 1, 'seq_len': 128, 'median_ms': 1.0}], **({} if chk is None else {'dev_recheck': chk})}
+    env = {'cpu': 'x', 'logical_cores': 2, 'isa': {}, 'torch': 't', 'onnxruntime': 'o'}
+    st = lambda entries: {'settings': {'rte': {'task': 'rte', 'teacher_fraction': 1.0, 'compression_fraction': 1.0, 'entries': entries}},
+                          'environment': env, 'updated': 'now'}
+    same = render_md(st({'teacher fp32 (PyTorch)': e(0.6, 0.6), 'student pkd': e(0.55, 0.55)}))
+    assert 'each of the 2 models' in same and 'every score equals the recorded one' in same
+    moved = render_md(st({'teacher fp32 (PyTorch)': e(0.6, 0.6), 'student pkd': e(0.55, 0.57)}))
+    assert '1 differ from the recorded score: student pkd (0.5700 vs 0.5500)' in moved
+    assert 'Reproducibility' not in render_md(st({'teacher fp32 (PyTorch)': e(0.6)}))
