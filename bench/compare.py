@@ -344,9 +344,10 @@ def main(argv=None):
         entry(VARIANT_NAMES['prune-first'], lambda: variant('prune-first', ('prune', 'distill', 'quantize'), reuse=('teacher',)))
         # the same pipeline with each other recipe in the distillation stage: the DistilBERT-style objective (soft targets,
         # labels, hidden-state cosine), MiniLMv2 relations before the soft targets, or both together in one phase
-        if 'recipes' in variants:
-            for r in RECIPE_DIRS:
-                if r != R: entry(ablation_name(r), lambda r=r: (OnnxClassifier.from_bundle(ablation(r)/'quantize'), {'recipe': r}))
+        # (in another setting, only a recipe's pipeline kept from before a recipe switch: its model is on disk, so it is re-timed with the rest)
+        for r in RECIPE_DIRS:
+            if r != R and ('recipes' in variants or ablation_name(r) in st['entries']):
+                entry(ablation_name(r), lambda r=r: (OnnxClassifier.from_bundle(ablation(r)/'quantize'), {'recipe': r}))
         st['entries'] = {**{n: st['entries'][n] for n in makers if n in st['entries']}, **st['entries']}   # the order of this code
 
         if args.train_only: continue
