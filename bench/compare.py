@@ -149,6 +149,10 @@ def render_md(res: dict) -> str:
         if a: lines += [f"Budget: {a['steps']} distillation steps per student; {a['heads']:.0%} of heads and {a['ffn']:.0%} of FFN neurons pruned, "
                         f"at most {a['recover_steps']} recovery steps; the pipeline's distillation recipe: {recipe_of(st)} "
                         f"({RECIPE_LABELS[recipe_of(st)]}).", '']
+        if st.get('environment'):
+            se = st['environment']
+            lines += [f"Measured on {st['measured']}: {se['cpu']} ({se['logical_cores']} cores), torch {se['torch']}, "
+                      f"transformers {se.get('transformers', '?')}, onnxruntime {se['onnxruntime']}.", '']
         const = st.get('constant')
         if const and m in const['dev']:
             lines += [f"A constant prediction (always {const['prediction']!r}, the training data's majority class) scores {m} "
@@ -204,7 +208,7 @@ def summary(res: dict) -> dict | None:
                             teacher_bs1_ms=h['teacher_bs1_ms'], final_bs1_ms=h['final_bs1_ms'], latency_rounds=h['rounds']),
                teachers={s: {'teacher_fraction': v['teacher_fraction'], 'dev': v['entries']['teacher fp32 (PyTorch)']['dev']}
                          for s, v in res['settings'].items() if v['task'] == 'sst2' and 'teacher fp32 (PyTorch)' in v['entries']},
-               environment=res['environment'], generated=res['updated'], source='bench/compare.py -> bench/results/compare.json')
+               environment=st.get('environment', res['environment']), generated=st.get('measured', res['updated']), source='bench/compare.py -> bench/results/compare.json')
     # every EdgeMIN variant against the same targets (batch-1 latency from the interleaved passes, as the headline)
     base = st['entries']['teacher fp32 (PyTorch)']
     out['variants'] = {n: {**{k: round(v, 4) for k, v in ratios(e, base, 'accuracy').items()},
@@ -373,6 +377,7 @@ def main(argv=None):
                               teacher_size=te['size_bytes'], final_size=fe['size_bytes'], teacher_dev=te['dev'][m], final_dev=fe['dev'][m],
                               size_ratio=te['size_bytes'] / fe['size_bytes'], latency_ratio_bs1=float(np.median(t1)) / float(np.median(f1)),
                               accuracy_retention=fe['dev'][m] / te['dev'][m])
+        st.update(environment=environment(), measured=datetime.datetime.now().isoformat(timespec='seconds'))  # this setting's machine and time
         save()
     save()
 

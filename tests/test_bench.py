@@ -59,3 +59,18 @@ def test_compare_md_reports_models_that_no_longer_score_as_recorded():
     moved = render_md(st({'teacher fp32 (PyTorch)': e(0.6, 0.6), 'student pkd': e(0.55, 0.57)}))
     assert '1 differ from the recorded score: student pkd (0.5700 vs 0.5500)' in moved
     assert 'Reproducibility' not in render_md(st({'teacher fp32 (PyTorch)': e(0.6)}))
+
+def test_summary_records_the_machine_and_time_of_the_headline_setting_not_of_the_last_run():
+    "compare.json's file-level environment is the latest run's; summary.json must name the run that measured SST-2."
+    from compare import summary, FINAL, TARGETS
+    e = lambda v: {'dev': {'accuracy': v}, 'size_bytes': 1e6, 'bs1_interleaved': {'median_ms': 1.0}}
+    h = dict(final=FINAL, rounds=7, teacher_size=9e7, final_size=9e6, teacher_dev=0.9, final_dev=0.88, teacher_bs1_ms=30.0, final_bs1_ms=6.0,
+             size_ratio=10.0, latency_ratio_bs1=5.0, accuracy_retention=0.88 / 0.9)
+    st = {'task': 'sst2', 'teacher_fraction': 1.0, 'entries': {'teacher fp32 (PyTorch)': e(0.9), FINAL: e(0.88)}, 'headline': h,
+          'environment': {'cpu': 'then'}, 'measured': '2026-01-01T00:00:00'}
+    res = {'settings': {'sst2': st}, 'environment': {'cpu': 'now'}, 'updated': '2026-02-02T00:00:00'}
+    s = summary(res)
+    assert s['environment'] == {'cpu': 'then'} and s['generated'] == '2026-01-01T00:00:00'
+    assert s['met'] == {k: h[k] >= TARGETS[k] for k in TARGETS} and s['met']['accuracy_retention'] is False
+    del st['environment'], st['measured']          # measured before settings recorded their own machine: the file's
+    assert summary(res)['environment'] == {'cpu': 'now'}
