@@ -88,6 +88,7 @@ def switch_recipe(st: dict, old: str, new: str) -> list[str]:
     st.pop('headline', None)
     return dropped
 RECHECK_TOL = 1e-4       # a re-scored model whose dev metric moved more than this is named in compare.md
+def moved(got: float, want: float) -> bool: return abs(got - want) > RECHECK_TOL
 TARGETS = {'size_ratio': 10.0, 'latency_ratio_bs1': 4.0, 'accuracy_retention': 0.985}
 OPTIMUM_PY = ROOT/'.venv-optimum'/'bin'/'python'
 
@@ -180,7 +181,7 @@ def render_md(res: dict) -> str:
         lines.append('')
         chk = {n: e['dev_recheck'] for n, e in st['entries'].items() if 'dev_recheck' in e}
         if chk:
-            off = [f"{n} ({v:.4f} vs {st['entries'][n]['dev'][m]:.4f})" for n, v in chk.items() if abs(v - st['entries'][n]['dev'][m]) > RECHECK_TOL]
+            off = [f"{n} ({v:.4f} vs {st['entries'][n]['dev'][m]:.4f})" for n, v in chk.items() if moved(v, st['entries'][n]['dev'][m])]
             lines += [f"Reproducibility: each of the {len(chk)} models was loaded or rebuilt (same seed) for the interleaved passes and scored "
                       "on dev again: " + (f"{len(off)} differ from the recorded score: {'; '.join(off)}." if off else "every score equals the recorded one."), '']
     return '\n'.join(lines) + '\n'
@@ -365,7 +366,7 @@ def main(argv=None):
         for n, mdl in models.items():
             got, want = evaluate(mdl, data)[m], st['entries'][n]['dev'][m]
             st['entries'][n]['dev_recheck'] = got
-            if abs(got - want) > RECHECK_TOL: print(f"[{sname}] {n}: dev {m} now {got:.4f}, recorded {want:.4f}", flush=True)
+            if moved(got, want): print(f"[{sname}] {n}: dev {m} now {got:.4f}, recorded {want:.4f}", flush=True)
         passes = {n: [] for n in models}
         for _ in range(args.rounds):
             for n, mdl in models.items(): passes[n].append(latency(mdl, 1, 128, min_runs=args.runs, min_seconds=1.0)['median_ms'])
