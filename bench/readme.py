@@ -193,7 +193,29 @@ def settings_(lines: list):
     if behind: lines += [f"EdgeMIN's own distillation stage (the '... (EdgeMIN distill stage)' entry, with the recipe named) scores below "
                          f"the best classic student at the same budget in {len(behind)} of {len(done)} settings: {'; '.join(behind)}. "
                          "The loss is inherited by everything after it; `bench/recipe.py` measures other recipes for this stage.", '']
+    lines += hosts_note(done)
     if todo: lines += [f"Not yet measured: {', '.join(todo)} (`python bench/compare.py --settings {' '.join(todo)}`).", '']
+
+def _int8_isa(env: dict) -> str:
+    "The INT8 dot-product instructions a host reported (what sets ONNX Runtime's INT8 speed), or 'none'."
+    return ', '.join(k for k in ('avx512_vnni', 'avx_vnni', 'amx_int8', 'asimddp', 'i8mm') if (env.get('isa') or {}).get(k)) or 'none'
+
+def hosts_note(done: dict) -> list:
+    "When the settings were timed on hosts that differ, say which, how fast the same fp32 teacher ran on each, and EdgeMIN's speed-ups there."
+    groups = {}
+    for n, st in done.items():
+        env = st.get('environment') or {}
+        groups.setdefault((env.get('cpu', '?'), _int8_isa(env)), []).append(n)
+    if len(groups) < 2: return []
+    teach = lambda n: _lat(done[n]['entries']['teacher fp32 (PyTorch)'])
+    speed = lambda n: teach(n) / _lat(done[n]['entries'][FINAL])
+    rng = lambda v: f"{min(v):.1f}×" if len(v) == 1 else f"{min(v):.1f}× to {max(v):.1f}×"
+    parts = [f"{cpu} reporting INT8 instructions {isa}: {', '.join(f'{n} ({teach(n):.1f} ms)' for n in ns)}, where EdgeMIN's final "
+             f"model is {rng([speed(n) for n in ns])} faster" for (cpu, isa), ns in groups.items()]
+    return [f"The settings were timed in different sessions, on hosts that differ (in brackets, the fp32 teacher's batch-1 latency: the same "
+            f"architecture and input in every setting, so a measure of the host): {'; '.join(parts)}. Each × faster figure compares models "
+            "timed in the same passes on one host and holds for that host; what made the hosts differ (CPU model, instruction set, load "
+            "from neighbours) was not isolated, so compare speed-ups between settings only within one host.", '']
 
 def mean_std(v) -> tuple[float, float]:
     "Mean and sample standard deviation of the values `v` (std 0 for a single value)."

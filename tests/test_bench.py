@@ -74,3 +74,14 @@ def test_summary_records_the_machine_and_time_of_the_headline_setting_not_of_the
     assert s['met'] == {k: h[k] >= TARGETS[k] for k in TARGETS} and s['met']['accuracy_retention'] is False
     del st['environment'], st['measured']          # measured before settings recorded their own machine: the file's
     assert summary(res)['environment'] == {'cpu': 'now'}
+
+def test_readme_names_the_hosts_when_settings_were_timed_on_different_ones():
+    "Speed-ups from two hosts are grouped by host, each with the teacher's own latency there; one host needs no note."
+    from readme import hosts_note, FINAL
+    isa = lambda **k: {'avx512_vnni': True, 'avx_vnni': False, **k}
+    st = lambda t, f, **k: {'environment': {'cpu': 'AMD EPYC', 'isa': isa(**k)}, 'entries': {
+        'teacher fp32 (PyTorch)': {'bs1_interleaved': {'median_ms': t}}, FINAL: {'bs1_interleaved': {'median_ms': f}}}}
+    assert hosts_note({'a': st(30.0, 6.0), 'b': st(32.0, 8.0)}) == []
+    note = hosts_note({'a': st(30.0, 6.0), 'b': st(32.0, 8.0), 'c': st(18.0, 2.0, avx_vnni=True)})[0]
+    assert 'avx512_vnni: a (30.0 ms), b (32.0 ms), where EdgeMIN\'s final model is 4.0× to 5.0× faster' in note
+    assert 'avx512_vnni, avx_vnni: c (18.0 ms), where EdgeMIN\'s final model is 9.0× faster' in note
