@@ -20,6 +20,7 @@ the dev score of a constant prediction (the training data's majority class): the
     python bench/compare.py --smoke               # a quick end-to-end check on 64 dev sentences (not written to results)
     python bench/compare.py --train-only          # train and keep every model without measuring (can share the CPU)
     python bench/compare.py --recipe minilmv2-kd  # another pipeline recipe: a measured setting keeps what it can and re-times
+    python bench/compare.py --render              # compare.md and summary.json written again from compare.json (no measuring)
 
 Results: bench/results/compare.json and compare.md (rewritten after every entry, resumable), and
 bench/results/summary.json (the headline ratios against the targets). Models live under ~/.cache/edgemin/bench.
@@ -143,7 +144,7 @@ def render_md(res: dict) -> str:
              "Latency: median CPU forward pass, all cores. The bs1 ms column "
              "(batch 1, 128 tokens) is the median over interleaved passes in which every model of the setting is timed in turn, so "
              "that the CPU's drift between entries measured at different times cancels; the other latency columns come from each "
-             "entry's own profile. × columns are ratios against the fp32 PyTorch teacher of the same setting.", '']
+             "entry's own profile (@N: the task's typical length, the median token count of its dev examples). × columns are ratios against the fp32 PyTorch teacher of the same setting.", '']
     for sname, st in res['settings'].items():
         task = get_task(st['task']); m = task.main_metric
         lines += [f"## {sname}: {st['task']}, teacher trained on {st['teacher_fraction']:.0%}, compression on {st['compression_fraction']:.0%} of the training data", '']
@@ -167,8 +168,8 @@ def render_md(res: dict) -> str:
                       f"**{h['accuracy_retention']:.1%}** of the teacher's dev {m}"
                       + (f" ({mk:.0%} of its margin over the constant prediction)" if mk is not None else '') + '.', '']
         typ = st.get('typical_len')
-        lines += [f"| model | size MB | params | GFLOPs | bs1 ms | bs32 ms | bs1 ms @{typ} | dev {m} | × smaller | × faster bs1 | retention |",
-                  '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|']
+        lines += [f"| model | size MB | params | GFLOPs | bs1 ms | bs32 ms | bs1 ms @{typ} | bs32 ms @{typ} | dev {m} | × smaller | × faster bs1 | retention |",
+                  '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|']
         base = st['entries'].get('teacher fp32 (PyTorch)')
         for name, e in st['entries'].items():
             lat = {(l['batch'], l['seq_len']): l['median_ms'] for l in e['latency']}
@@ -176,6 +177,7 @@ def render_md(res: dict) -> str:
             r = ratios(e, base, m) if base else {}
             lines.append(f"| {name} | {e['size_bytes'] / 1e6:.1f} | {e['params']['total'] / 1e6:.1f} M | {e['flops']['total'] / 1e9:.2f} | "
                          f"{lat.get((1, 128), float('nan')):.1f} | {lat.get((32, 128), float('nan')):.0f} | {lat.get((1, typ), float('nan')):.1f} | "
+                         f"{lat.get((32, typ), float('nan')):.0f} | "
                          f"{e['dev'][m]:.4f} | {r.get('size_ratio', float('nan')):.1f} | {r.get('latency_ratio_bs1', float('nan')):.1f} | "
                          f"{r.get('accuracy_retention', float('nan')):.1%} |")
         lines.append('')
@@ -231,7 +233,13 @@ def main(argv=None):
                     help=f'the pipeline\'s distillation recipe (default: the library default, {DEFAULT_RECIPE}); the others are ablated in the headline setting')
     ap.add_argument('--smoke', action='store_true')
     ap.add_argument('--train-only', action='store_true', help='only train and keep the models (no measurement; safe to run beside other work)')
+    ap.add_argument('--render', action='store_true', help='only write compare.md and summary.json again from compare.json (no training, no timing)')
     args = ap.parse_args(argv)
+    if args.render:
+        res = json.loads((RESULTS/'compare.json').read_text())
+        write_atomic(RESULTS/'compare.md', render_md(res))
+        if (s := summary(res)): write_atomic(RESULTS/'summary.json', json.dumps(s, indent=1))
+        return
     if args.smoke: args.steps, args.recover_steps, args.runs, args.rounds = 4, 2, 2, 2
     out = RESULTS; out.mkdir(parents=True, exist_ok=True)
     jpath = out/('compare_smoke.json' if args.smoke else 'compare.json')

@@ -85,3 +85,17 @@ def test_readme_names_the_hosts_when_settings_were_timed_on_different_ones():
     note = hosts_note({'a': st(30.0, 6.0), 'b': st(32.0, 8.0), 'c': st(18.0, 2.0, avx_vnni=True)})[0]
     assert 'avx512_vnni: a (30.0 ms), b (32.0 ms), where EdgeMIN\'s final model is 4.0× to 5.0× faster' in note
     assert 'avx512_vnni, avx_vnni: c (18.0 ms), where EdgeMIN\'s final model is 9.0× faster' in note
+
+def test_render_rewrites_the_report_from_compare_json_alone(monkeypatch, tmp_path):
+    "`compare.py --render` writes compare.md (with both batch sizes at the typical length) and summary.json, measuring nothing."
+    import json, shutil, compare
+    shutil.copy(ROOT/'bench'/'results'/'compare.json', tmp_path/'compare.json')
+    monkeypatch.setattr(compare, 'RESULTS', tmp_path)
+    monkeypatch.setattr(compare, 'latency', lambda *a, **k: pytest.fail('--render must not time anything'))
+    compare.main(['--render'])
+    res = json.loads((tmp_path/'compare.json').read_text())
+    md = (tmp_path/'compare.md').read_text()
+    assert md == compare.render_md(res)
+    for st in res['settings'].values():
+        assert f"| bs1 ms @{st['typical_len']} | bs32 ms @{st['typical_len']} |" in md
+    assert json.loads((tmp_path/'summary.json').read_text()) == json.loads(json.dumps(compare.summary(res)))
