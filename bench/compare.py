@@ -220,6 +220,11 @@ def summary(res: dict) -> dict | None:
                        for n, e in st['entries'].items() if n.startswith('EdgeMIN')}
     return out
 
+def write_reports(res: dict, out: Path):
+    "compare.md and, once the headline setting is measured, summary.json, from the results `res`, into `out`."
+    write_atomic(out/'compare.md', render_md(res))
+    if (s := summary(res)): write_atomic(out/'summary.json', json.dumps(s, indent=1))
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     ap.add_argument('--settings', nargs='+', default=['sst2'], choices=list(SETTINGS))
@@ -235,11 +240,7 @@ def main(argv=None):
     ap.add_argument('--train-only', action='store_true', help='only train and keep the models (no measurement; safe to run beside other work)')
     ap.add_argument('--render', action='store_true', help='only write compare.md and summary.json again from compare.json (no training, no timing)')
     args = ap.parse_args(argv)
-    if args.render:
-        res = json.loads((RESULTS/'compare.json').read_text())
-        write_atomic(RESULTS/'compare.md', render_md(res))
-        if (s := summary(res)): write_atomic(RESULTS/'summary.json', json.dumps(s, indent=1))
-        return
+    if args.render: return write_reports(json.loads((RESULTS/'compare.json').read_text()), RESULTS)
     if args.smoke: args.steps, args.recover_steps, args.runs, args.rounds = 4, 2, 2, 2
     out = RESULTS; out.mkdir(parents=True, exist_ok=True)
     jpath = out/('compare_smoke.json' if args.smoke else 'compare.json')
@@ -253,10 +254,7 @@ def main(argv=None):
     def save():
         res['updated'] = datetime.datetime.now().isoformat(timespec='seconds')
         write_atomic(jpath, json.dumps(res, indent=1))
-        if not args.smoke:
-            write_atomic(out/'compare.md', render_md(res))
-            s = summary(res)
-            if s: write_atomic(out/'summary.json', json.dumps(s, indent=1))
+        if not args.smoke: write_reports(res, out)
 
     for sname in args.settings:
         task, tfrac, cfrac = SETTINGS[sname]

@@ -197,7 +197,7 @@ def settings_(lines: list):
     if todo: lines += [f"Not yet measured: {', '.join(todo)} (`python bench/compare.py --settings {' '.join(todo)}`).", '']
 
 def _int8_isa(env: dict) -> str:
-    "The INT8 dot-product instructions a host reported (what sets ONNX Runtime's INT8 speed), or 'none'."
+    "The INT8 dot-product instructions a host reported (those ONNX Runtime's INT8 kernels can use), or 'none'."
     return ', '.join(k for k in ('avx512_vnni', 'avx_vnni', 'amx_int8', 'asimddp', 'i8mm') if (env.get('isa') or {}).get(k)) or 'none'
 
 def hosts_note(done: dict) -> list:
