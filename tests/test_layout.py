@@ -58,3 +58,29 @@ def test_readme_check_notices_a_hand_edit(tmp_path):
     (tmp_path/'README.md').write_text(edited)
     r = subprocess.run([sys.executable, str(ROOT/'bench'/'readme.py'), '--check', '--readme', str(tmp_path/'README.md')], capture_output=True, text=True)
     assert r.returncode == 1 and 'out of date' in r.stderr
+
+def readme_front_page() -> str:
+    "README.md up to the generated Results section: the hand-written front page."
+    text = (ROOT/'README.md').read_text()
+    return text[:text.index('<!-- results:start')]
+
+def test_readme_front_page_stays_short():
+    "README is a front page; the reference prose lives in nbs/index.ipynb, the docs landing page."
+    words = len(readme_front_page().split())
+    assert words <= 900, f'README.md has {words} words before the Results section (limit 900): move reference prose to nbs/index.ipynb'
+
+def test_readme_headline_figures_come_from_the_results_section():
+    "The front page's measured ratios and percentages (its **Measured** paragraph) must appear in the generated Results."
+    front, text = readme_front_page(), (ROOT/'README.md').read_text()
+    results = text[text.index('<!-- results:start'):text.index('<!-- results:end')]
+    para = next(p for p in front.split('\n\n') if p.startswith('**Measured**'))
+    figures = re.findall(r'\d+(?:\.\d+)?[×%]', para)
+    assert figures, 'the **Measured** paragraph should state the headline figures'
+    for f in figures: assert f in results, f'{f} is on the front page but not in the generated Results section'
+
+def test_readme_is_not_rendered_from_a_notebook():
+    "One source each: README.md is written by hand, nbs/index.ipynb is the docs landing page; settings.ini names no readme_nb."
+    import configparser
+    cfg = configparser.ConfigParser(interpolation=None)
+    cfg.read(ROOT/'settings.ini')
+    assert 'readme_nb' not in cfg['DEFAULT'], 'settings.ini must not name a readme_nb: README.md is not generated from a notebook'
