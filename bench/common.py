@@ -1,23 +1,29 @@
-"""What the benchmarks share: the GLUE location, the cached fine-tuned teacher (bench/teacher.py's 10% recipe), a
-distilled 4x384 student cached once, atomic result writes."""
+"""What the benchmarks share: the GLUE location, bench/teacher.py's fine-tuning recipe and the cached teacher it makes,
+a distilled 4x384 student cached once, EdgeMIN's pipeline at compare.py's budget and where compare.py keeps its runs,
+atomic result writes."""
 import os
 from pathlib import Path
 
+from settings import ROOT
 from edgemin.data import prepare
 from edgemin.models import load_model, make_student, save_model
 from edgemin.finetune import FinetuneConfig, finetune_teacher, cache_dir
 from edgemin.distill import recipe, distill
+from edgemin.quantize import QuantizeConfig
+from edgemin.pipeline import RunConfig, DataSpec, StudentSpec, DistillSpec, PruneSpec, ProfileSpec
 
-ROOT = Path(__file__).resolve().parents[1]
-RESULTS = ROOT/'bench'/'results'
-# bench/teacher.py's recipe for a 10% subset: a teacher fine-tuned there is a cache hit here.
-TEACHER_10PCT = FinetuneConfig(epochs=5.0, batch_size=16, lr=1e-4, eval_batch_size=128, weight_decay=0.01,
-                               warmup_ratio=0.1, max_grad_norm=1.0, seed=0)
+# bench/teacher.py's recipe (a teacher fine-tuned there is a cache hit here). Small training sets get smaller batches
+# and more epochs, so that they still see a useful number of optimizer steps; SST-2's full 67k examples get one epoch,
+# which takes most of the budget on a 2-core CPU.
+TEACHER_BASE = dict(lr=1e-4, eval_batch_size=128, weight_decay=0.01, warmup_ratio=0.1, max_grad_norm=1.0, seed=0)
+
+def teacher_recipe(task: str, frac: float) -> dict:
+    "Epochs and batch size of the teacher fine-tuned on `frac` of `task`'s training data."
+    if frac < 1.0: return dict(epochs=5.0, batch_size=16)
+    return dict(epochs=1.0 if task == 'sst2' else 2.0, batch_size=32)
 
 def glue_dir() -> str:
     return os.environ.get('EDGEMIN_GLUE_DIR') or str(ROOT.parent/'shared'/'data'/'glue')
-
-FULL_RECIPE = dict(batch_size=32, lr=1e-4, eval_batch_size=128, weight_decay=0.01, warmup_ratio=0.1, max_grad_norm=1.0, seed=0)
 
 def task_data(task: str = 'sst2', fraction: float = 0.1, max_length: int = 128):
     "The task's training subset (stratified, seed 0; `fraction=1.0` for all of it), tokenized for the offline teacher."
@@ -26,8 +32,7 @@ def task_data(task: str = 'sst2', fraction: float = 0.1, max_length: int = 128):
 
 def teacher_config(data, fraction: float = 0.1) -> FinetuneConfig:
     "bench/teacher.py's recipe for a subset (`fraction` < 1) or the whole training split."
-    if fraction < 1.0: return TEACHER_10PCT
-    return FinetuneConfig(epochs=1.0 if data.task.name == 'sst2' else 2.0, **FULL_RECIPE)
+    return FinetuneConfig(**teacher_recipe(data.task.name, fraction), **TEACHER_BASE)
 
 def teacher(data, fraction: float = 0.1):
     "The offline teacher fine-tuned on `data` with bench/teacher.py's recipe for that fraction (cached)."
@@ -51,3 +56,18 @@ def teacher_dir(data, fraction: float = 0.1) -> Path:
     path = cache_dir()/'teachers'/f"{data.task.name}-minilm-l6-{teacher_key('minilm-l6', data, teacher_config(data, fraction))}"
     if not (path/'record.json').is_file(): raise FileNotFoundError(f"expected the cached teacher at {path}")
     return path
+
+def edgemin_config(task, tdir, frac, args, stages=('distill', 'prune', 'quantize'), vocab=True, name='edgemin', recipe='minilmv2') -> RunConfig:
+    "EdgeMIN's recipe at compare.py's budget: MiniLMv2 then logit KD (or `recipe`), 40% of heads and 30% of FFN neurons, INT8."
+    return RunConfig(name=name, task=task, teacher=str(tdir), stages=stages, seed=0,
+                     data=DataSpec(data_dir=glue_dir(), train_fraction=None if frac >= 1.0 else frac,
+                                   max_eval=64 if args.smoke else None),
+                     student=StudentSpec(layers=4),
+                     distill=DistillSpec(recipe=recipe, max_steps=args.steps, batch_size=32, lr=1e-4),
+                     prune=PruneSpec(heads=args.heads, ffn=args.ffn, vocab=vocab, recover_steps=args.recover_steps, recover_epochs=1.0),
+                     quantize=QuantizeConfig(quantize_embeddings=True),
+                     profile=ProfileSpec(batch_sizes=(1,), runs=3, typical_len=False))   # compare.py times every model again, alike for all
+
+def compare_work(smoke: bool = False) -> Path:
+    "Where compare.py keeps its models and pipeline runs, one folder per setting (recipe.py and scaling.py reuse them)."
+    return cache_dir()/'bench'/('compare-smoke' if smoke else 'compare')

@@ -29,8 +29,10 @@ import argparse, datetime, json, shutil, subprocess, sys, time
 from pathlib import Path
 
 import numpy as np
-from common import RESULTS, ROOT, task_data, teacher_dir, write_atomic, glue_dir
-from readme import margin_kept, recipe_of, FINAL, PRUNED, RECIPE_LABELS
+sys.path.insert(0, str(Path(__file__).resolve().parent))     # the shared helpers beside this script, from any directory
+from settings import ROOT, RESULTS, SETTINGS, HEADLINE, RECIPE_DIRS, RECIPE_LABELS, FINAL, PRUNED, default_steps, pipeline_dir, recipe_of
+from common import task_data, teacher_dir, write_atomic, edgemin_config, compare_work
+from tables import margin_kept
 from edgemin.data import get_task, compute_metrics
 from edgemin.models import load_model, make_student, save_model
 from edgemin.finetune import evaluate, cache_dir
@@ -39,26 +41,13 @@ from edgemin.quantize import QuantizeConfig, quantize, export_onnx, OnnxClassifi
 from edgemin.pipeline import RunConfig, DataSpec, StudentSpec, DistillSpec, PruneSpec, ProfileSpec, run, _check_run_dir
 from edgemin.profile import profile, latency, environment, count_params, flops, peak_memory
 
-# name: (task, fraction of the training data the teacher was fine-tuned on, fraction the compression stages use)
-SETTINGS = {
-    'sst2': ('sst2', 1.0, 0.1),              # the headline: the EdgeMIN method's setting
-    'sst2-teacher10': ('sst2', 0.1, 0.1),
-    'mrpc': ('mrpc', 1.0, 1.0), 'rte': ('rte', 1.0, 1.0), 'cola': ('cola', 1.0, 1.0), 'stsb': ('stsb', 1.0, 1.0),
-}
-HEADLINE = 'sst2'
 # the variants every setting gets (the issue's "no pruning, no quantization, other orders"); the headline setting also
 # gets the ablations of vocabulary trimming and of the distillation objective
 CORE_VARIANTS = ('no-prune', 'prune-first')
 EXTRA_VARIANTS = ('no-vocab', 'recipes')
 
-def default_steps(n_train: int, batch_size: int = 32, epochs: float = 3.0, cap: int = 600) -> int:
-    "Every student's distillation budget in a setting: `epochs` passes over the compression data, at most `cap` steps."
-    return max(1, min(cap, round(epochs * n_train / batch_size)))
-
 CLASSIC = ['hinton', 'distilbert', 'pkd', 'tinybert']       # MiniLMv2 is EdgeMIN's own distillation stage
 DEFAULT_RECIPE = DistillSpec().recipe       # the library's default for the pipeline's distillation stage
-# the recipes the headline setting ablates in the distillation stage and the run directory of each as an ablation (labels: readme.py)
-RECIPE_DIRS = {'minilmv2': 'edgemin', 'distilbert': 'distilbert-distill', 'minilmv2-kd': 'minilmv2-kd'}
 VARIANT_NAMES = {'no-quant': PRUNED, 'no-prune': 'EdgeMIN without pruning (distill -> quantize)',
                  'no-vocab': 'EdgeMIN without vocabulary trimming', 'prune-first': 'EdgeMIN, teacher pruned first (prune -> distill -> quantize)'}
 
@@ -69,10 +58,6 @@ def distilled_name(recipe: str) -> str:
 def ablation_name(recipe: str) -> str:
     "The entry of the whole pipeline with `recipe` in its distillation stage, when it is not the default."
     return f'EdgeMIN, {RECIPE_LABELS[recipe]} (distill -> prune -> quantize)'
-
-def pipeline_dir(recipe: str) -> str:
-    "Run directory of the pipeline and its variants with `recipe` (runs made with 'minilmv2' keep their unsuffixed names)."
-    return '' if recipe == 'minilmv2' else f'-{recipe}'
 
 def switch_recipe(st: dict, old: str, new: str) -> list[str]:
     """A setting measured with pipeline recipe `old`, now run with `new`: entries of the same models are renamed (the old
@@ -92,17 +77,6 @@ RECHECK_TOL = 1e-4       # a re-scored model whose dev metric moved more than th
 def moved(got: float, want: float) -> bool: return abs(got - want) > RECHECK_TOL
 TARGETS = {'size_ratio': 10.0, 'latency_ratio_bs1': 4.0, 'accuracy_retention': 0.985}
 OPTIMUM_PY = ROOT/'.venv-optimum'/'bin'/'python'
-
-def edgemin_config(task, tdir, frac, args, stages=('distill', 'prune', 'quantize'), vocab=True, name='edgemin', recipe='minilmv2') -> RunConfig:
-    "EdgeMIN's recipe at this benchmark's budget: MiniLMv2 then logit KD (or `recipe`), 40% of heads and 30% of FFN neurons, INT8."
-    return RunConfig(name=name, task=task, teacher=str(tdir), stages=stages, seed=0,
-                     data=DataSpec(data_dir=glue_dir(), train_fraction=None if frac >= 1.0 else frac,
-                                   max_eval=64 if args.smoke else None),
-                     student=StudentSpec(layers=4),
-                     distill=DistillSpec(recipe=recipe, max_steps=args.steps, batch_size=32, lr=1e-4),
-                     prune=PruneSpec(heads=args.heads, ffn=args.ffn, vocab=vocab, recover_steps=args.recover_steps, recover_epochs=1.0),
-                     quantize=QuantizeConfig(quantize_embeddings=True),
-                     profile=ProfileSpec(batch_sizes=(1,), runs=3, typical_len=False))   # measured again below, alike for all
 
 def optimum_int8(tdir: Path, out: Path) -> Path:
     "The teacher quantized by Optimum (in its own venv, see bench/optimum_quantize.py); returns the ONNX file."
@@ -249,7 +223,7 @@ def main(argv=None):
     legacy = res.pop('args', None)          # results written before budgets were per setting: they all used these
     for st in res['settings'].values():
         if legacy and not st.get('args'): st['args'] = legacy
-    work = cache_dir()/'bench'/('compare-smoke' if args.smoke else 'compare')
+    work = compare_work(args.smoke)
     if args.smoke: shutil.rmtree(work, ignore_errors=True)
     def save():
         res['updated'] = datetime.datetime.now().isoformat(timespec='seconds')

@@ -12,10 +12,12 @@ examples) the RTE teacher is at chance level (0.52, bench/results/teacher.md) an
 Results: bench/results/distill.json and distill.md, rewritten after every run (a re-run skips finished runs).
 The teacher comes from the cache of bench/teacher.py (same recipe); it is fine-tuned first if it is missing.
 """
-import argparse, datetime, json, statistics
+import argparse, datetime, json, statistics, sys
 from pathlib import Path
 
-from common import RESULTS, task_data, teacher as cached_teacher, write_atomic
+sys.path.insert(0, str(Path(__file__).resolve().parent))     # the shared helpers beside this script, from any directory
+from settings import RESULTS
+from common import task_data, teacher as cached_teacher, write_atomic
 from edgemin.data import get_task
 from edgemin.models import make_student
 from edgemin.finetune import evaluate

@@ -8,10 +8,12 @@ and FFN pruning. Run for the fine-tuned offline teacher and for a distilled 4x38
 Results: bench/results/prune.json, prune.md and prune_*.png, rewritten after every point.
 The teacher comes from the cache of bench/teacher.py (same recipe); the student is distilled here once and cached.
 """
-import argparse, datetime, json, copy
+import argparse, datetime, json, copy, sys
 from pathlib import Path
 
-from common import RESULTS, task_data, teacher as cached_teacher, student as cached_student, write_atomic
+sys.path.insert(0, str(Path(__file__).resolve().parent))     # the shared helpers beside this script, from any directory
+from settings import RESULTS
+from common import task_data, teacher as cached_teacher, student as cached_student, write_atomic
 import numpy as np
 from edgemin.models import shapes, _apply_shapes
 from edgemin.finetune import evaluate

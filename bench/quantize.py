@@ -8,10 +8,12 @@ the CPU's instruction set recorded.
 
 Results: bench/results/quantize.json and quantize.md, rewritten after every configuration.
 """
-import argparse, datetime, json, tempfile
+import argparse, datetime, json, sys, tempfile
 from pathlib import Path
 
-from common import RESULTS, task_data, teacher as cached_teacher, student as cached_student, write_atomic
+sys.path.insert(0, str(Path(__file__).resolve().parent))     # the shared helpers beside this script, from any directory
+from settings import RESULTS
+from common import task_data, teacher as cached_teacher, student as cached_student, write_atomic
 from edgemin.finetune import evaluate
 from edgemin.distill import DistillConfig, Phase, HintonKD
 from edgemin.quantize import QuantizeConfig, quantize, export_onnx, OnnxClassifier

@@ -11,16 +11,17 @@ Seed 0 of a recipe that compare.py also ran in that setting is compare.py's own 
 Only the dev main metric is reported: latency is compare.py's job, so this script may share the CPU.
 Results: bench/results/recipe.json and .md.
 """
-import argparse, dataclasses, datetime, json
+import argparse, dataclasses, datetime, json, sys
 from pathlib import Path
 
-from common import RESULTS, task_data, teacher_dir, write_atomic
-from compare import edgemin_config, SETTINGS, default_steps, pipeline_dir, RECIPE_DIRS
+sys.path.insert(0, str(Path(__file__).resolve().parent))     # the shared helpers beside this script, from any directory
+from settings import RESULTS, SETTINGS, RECIPE_DIRS, default_steps, pipeline_dir
+from common import task_data, teacher_dir, write_atomic, edgemin_config, compare_work
+from tables import recipe_table
 from edgemin.data import get_task
 from edgemin.finetune import cache_dir
 from edgemin.pipeline import run
 from edgemin.profile import environment
-from readme import recipe_table
 
 def compare_run(root: Path, r: str) -> tuple[Path, str] | None:
     "compare.py's run of recipe `r` (seed 0) in a setting's work directory, as (directory, run name), if it ran: the pipeline or an ablation."
@@ -78,7 +79,7 @@ def main(argv=None):
         st = res['settings'].setdefault(sname, {'runs': {}})
         st.update(steps=cargs.steps, metric=metric,
                   teacher_dev=json.loads((tdir/'record.json').read_text())['best']['dev'][metric])   # the selected epoch's
-        compare_root = cache_dir()/'bench'/'compare'/sname
+        compare_root = compare_work()/sname
         own = cache_dir()/'bench'/'recipe'/('' if sname == 'sst2' else sname)
         for s in args.seeds:                         # a seed of every recipe before the next seed: comparable when stopped early
             for r in args.recipes:

@@ -8,10 +8,12 @@ each stage's model of bench/compare.py's headline run.
 Results: bench/results/scaling.json, scaling.md, scaling_train_size.png and scaling_seq_len.png. The latency part
 needs bench/compare.py's models (it is skipped, and says so, when they are missing).
 """
-import argparse, datetime, json
+import argparse, datetime, json, sys
 from pathlib import Path
 
-from common import RESULTS, task_data, teacher_dir, write_atomic, glue_dir
+sys.path.insert(0, str(Path(__file__).resolve().parent))     # the shared helpers beside this script, from any directory
+from settings import RESULTS, HEADLINE
+from common import task_data, teacher_dir, write_atomic, glue_dir, compare_work
 from edgemin.models import load_model
 from edgemin.finetune import cache_dir
 from edgemin.quantize import QuantizeConfig, OnnxClassifier
@@ -100,7 +102,7 @@ def main(argv=None):
                                       stage_seconds={s: stages[s]['wall_time_s'] for s in ('distill', 'prune', 'quantize')},
                                       final_dev=stages['quantize']['metrics']['accuracy']))
         save(); print(f"{frac:.0%}: {res['train_size'][-1]['stage_seconds']}", flush=True)
-    run_dir = cache_dir()/'bench'/('compare-smoke' if args.smoke else 'compare')/'sst2'/'edgemin'
+    run_dir = compare_work(args.smoke)/HEADLINE/'edgemin'      # compare.py's run of the minilmv2 pipeline
     if all((run_dir/s/'record.json').is_file() for s in STAGES):
         models = {'teacher (fp32)': load_model(run_dir/'teacher'), 'distilled student (fp32)': load_model(run_dir/'distill'),
                   'pruned student (fp32)': load_model(run_dir/'prune'), 'final (INT8 ONNX)': OnnxClassifier.from_bundle(run_dir/'quantize')}

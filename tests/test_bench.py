@@ -4,7 +4,9 @@ import pytest
 from conftest import ROOT
 
 sys.path.insert(0, str(ROOT/'bench'))
-from compare import constant_baseline, margin_kept      # noqa: E402  (margin_kept lives in readme.py)
+from compare import constant_baseline                   # noqa: E402
+from settings import FINAL                              # noqa: E402
+from tables import margin_kept                          # noqa: E402
 from edgemin.data import prepare, tiny_tokenizer        # noqa: E402
 
 @pytest.mark.parametrize('task,tdir', [('rte', 'RTE'), ('mrpc', 'MRPC')])
@@ -32,7 +34,7 @@ def test_margin_kept():
 
 def test_switch_recipe_keeps_the_models_it_can_and_drops_the_rest():
     "A setting measured with one pipeline recipe, rerun with another: the same models keep their numbers under new names."
-    from compare import switch_recipe, distilled_name, ablation_name, FINAL, VARIANT_NAMES
+    from compare import switch_recipe, distilled_name, ablation_name, VARIANT_NAMES
     m = lambda v: {'dev': {'accuracy': v}, 'bs1_interleaved': {'median_ms': 1.0}}
     st = {'headline': {}, 'entries': {'teacher fp32 (PyTorch)': m(0.9), distilled_name('minilmv2'): m(0.86), 'student pkd': m(0.88),
                                       VARIANT_NAMES['no-quant']: m(0.85), FINAL: m(0.86), VARIANT_NAMES['prune-first']: m(0.84),
@@ -62,7 +64,7 @@ def test_compare_md_reports_models_that_no_longer_score_as_recorded():
 
 def test_summary_records_the_machine_and_time_of_the_headline_setting_not_of_the_last_run():
     "compare.json's file-level environment is the latest run's; summary.json must name the run that measured SST-2."
-    from compare import summary, FINAL, TARGETS
+    from compare import summary, TARGETS
     e = lambda v: {'dev': {'accuracy': v}, 'size_bytes': 1e6, 'bs1_interleaved': {'median_ms': 1.0}}
     h = dict(final=FINAL, rounds=7, teacher_size=9e7, final_size=9e6, teacher_dev=0.9, final_dev=0.88, teacher_bs1_ms=30.0, final_bs1_ms=6.0,
              size_ratio=10.0, latency_ratio_bs1=5.0, accuracy_retention=0.88 / 0.9)
@@ -77,7 +79,7 @@ def test_summary_records_the_machine_and_time_of_the_headline_setting_not_of_the
 
 def test_readme_names_the_hosts_when_settings_were_timed_on_different_ones():
     "Speed-ups from two hosts are grouped by host, each with the teacher's own latency there; one host needs no note."
-    from readme import hosts_note, FINAL
+    from readme import hosts_note
     isa = lambda **k: {'avx512_vnni': True, 'avx_vnni': False, **k}
     st = lambda t, f, **k: {'environment': {'cpu': 'AMD EPYC', 'isa': isa(**k)}, 'entries': {
         'teacher fp32 (PyTorch)': {'bs1_interleaved': {'median_ms': t}}, FINAL: {'bs1_interleaved': {'median_ms': f}}}}

@@ -1,0 +1,24 @@
+"""Arithmetic and tables over the results files that several scripts share (compare.md, recipe.md and README's
+Results section). Plain Python, no EdgeMIN import."""
+import statistics
+
+def margin_kept(e: dict, base: dict, const: dict, metric: str) -> float | None:
+    "The share of the teacher's margin over the constant prediction that `e` keeps (None without a constant baseline)."
+    if not const or metric not in const.get('dev', {}): return None
+    c = const['dev'][metric]
+    return (e['dev'][metric] - c) / (base['dev'][metric] - c) if base['dev'][metric] != c else None
+
+def mean_std(v) -> tuple[float, float]:
+    "Mean and sample standard deviation of the values `v` (std 0 for a single value)."
+    v = list(v)
+    return statistics.mean(v), (statistics.stdev(v) if len(v) > 1 else 0.0)
+
+def recipe_table(r: dict) -> list[str]:
+    "bench/recipe.py's results, one row per recipe: dev accuracy after each stage (mean ± std over seeds) and the final retention."
+    lines = ['| recipe | seeds | distilled | pruned | recovered | final INT8 | retention |', '|---|---:|---:|---:|---:|---:|---:|']
+    for name, runs in r['runs'].items():
+        if not runs: continue
+        ms = {k: mean_std(x[k] for x in runs.values()) for k in ('distilled', 'pruned', 'recovered', 'final')}
+        cells = ' | '.join(f"{m:.4f} ± {sd:.4f}" if len(runs) > 1 else f"{m:.4f}" for m, sd in ms.values())   # no spread from one seed
+        lines.append(f"| {name} | {len(runs)} | {cells} | {ms['final'][0] / r['teacher_dev']:.1%} |")
+    return lines
