@@ -26,7 +26,9 @@ Results: bench/results/compare.json and compare.md (rewritten after every entry,
 bench/results/summary.json (the headline ratios against the targets). Models live under ~/.cache/edgemin/bench.
 """
 import argparse, datetime, json, shutil, subprocess, sys, time
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))     # the shared helpers beside this script, from any directory
@@ -199,7 +201,8 @@ def write_reports(res: dict, out: Path):
     write_atomic(out/'compare.md', render_md(res))
     if (s := summary(res)): write_atomic(out/'summary.json', json.dumps(s, indent=1))
 
-def main(argv=None):
+def parse_args(argv=None) -> argparse.Namespace:
+    "compare.py's command line (see the module docstring)."
     ap = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     ap.add_argument('--settings', nargs='+', default=['sst2'], choices=list(SETTINGS))
     ap.add_argument('--steps', type=int, default=None, help="distillation steps of every student (default: 3 epochs of the setting's compression data, at most 600)")
@@ -213,154 +216,239 @@ def main(argv=None):
     ap.add_argument('--smoke', action='store_true')
     ap.add_argument('--train-only', action='store_true', help='only train and keep the models (no measurement; safe to run beside other work)')
     ap.add_argument('--render', action='store_true', help='only write compare.md and summary.json again from compare.json (no training, no timing)')
-    args = ap.parse_args(argv)
-    if args.render: return write_reports(json.loads((RESULTS/'compare.json').read_text()), RESULTS)
-    if args.smoke: args.steps, args.recover_steps, args.runs, args.rounds = 4, 2, 2, 2
-    out = RESULTS; out.mkdir(parents=True, exist_ok=True)
-    jpath = out/('compare_smoke.json' if args.smoke else 'compare.json')
-    res = json.loads(jpath.read_text()) if jpath.is_file() and not args.smoke else {'settings': {}}
+    return ap.parse_args(argv)
+
+def load_results(jpath: Path, smoke: bool) -> dict:
+    "The results measured so far in `jpath` (none for --smoke), each setting with its budget (older files kept one for all)."
+    res = json.loads(jpath.read_text()) if jpath.is_file() and not smoke else {'settings': {}}
     res.update(environment=environment())
     legacy = res.pop('args', None)          # results written before budgets were per setting: they all used these
     for st in res['settings'].values():
         if legacy and not st.get('args'): st['args'] = legacy
-    work = compare_work(args.smoke)
-    if args.smoke: shutil.rmtree(work, ignore_errors=True)
+    return res
+
+def saver(res: dict, jpath: Path, out: Path, smoke: bool) -> Callable[[], None]:
+    "The function that writes `res` to `jpath` and, outside --smoke, the reports into `out`: called after every entry."
     def save():
         res['updated'] = datetime.datetime.now().isoformat(timespec='seconds')
         write_atomic(jpath, json.dumps(res, indent=1))
-        if not args.smoke: write_reports(res, out)
+        if not smoke: write_reports(res, out)
+    return save
 
-    for sname in args.settings:
-        task, tfrac, cfrac = SETTINGS[sname]
-        tdata = task_data(task, tfrac)
-        tdir = teacher_dir(tdata, tfrac)
-        data = task_data(task, cfrac)
-        if args.smoke: data = data.take(64)
-        typ = int(np.median([len(x) for x in data.encoded[data.eval_split]['input_ids']]))
-        st = res['settings'].setdefault(sname, {'task': task, 'teacher_fraction': tfrac, 'compression_fraction': cfrac, 'entries': {}})
-        st.update(teacher_dir=str(tdir), typical_len=typ, constant=constant_baseline(data))
-        budget = dict(steps=args.steps or default_steps(len(data.encoded['train'])), heads=args.heads, ffn=args.ffn,
-                      recover_steps=args.recover_steps, runs=args.runs, rounds=args.rounds, recipe=args.recipe)
-        old = {'recipe': 'minilmv2', **(st.get('args') or budget)}      # settings measured before the recipe was recorded used minilmv2
-        if st['entries'] and old['recipe'] != args.recipe:
-            gone = switch_recipe(st, old['recipe'], args.recipe)
-            print(f"[{sname}] pipeline recipe {old['recipe']} -> {args.recipe}: its entries renamed, {len(gone)} variants to measure again, "
-                  "every model re-timed", flush=True)
-            old['recipe'] = args.recipe
-        diff = {k: (old.get(k), v) for k, v in budget.items() if k in ('steps', 'heads', 'ffn', 'recover_steps') and old.get(k) != v}
-        if st['entries'] and diff:
-            raise SystemExit(f"{jpath}: setting {sname!r} was measured with {', '.join(f'{k}={a}' for k, (a, b) in diff.items())}, not "
-                             f"{', '.join(f'{k}={b}' for k, (a, b) in diff.items())}; pass those values, or delete the setting from the file to redo it")
-        st['args'] = budget
-        sargs = argparse.Namespace(**{**vars(args), **budget})
-        variants = CORE_VARIANTS + (EXTRA_VARIANTS if sname == HEADLINE else ())
-        m = get_task(task).main_metric
-        wd = work/sname
+def settle_budget(st: dict, sname: str, args: argparse.Namespace, n_train: int, jpath: Path) -> dict:
+    "The setting's budget from the command line, recorded in `st`: a new recipe renames what it can, other steps or pruning stop the run."
+    budget = dict(steps=args.steps or default_steps(n_train), heads=args.heads, ffn=args.ffn,
+                  recover_steps=args.recover_steps, runs=args.runs, rounds=args.rounds, recipe=args.recipe)
+    old = {'recipe': 'minilmv2', **(st.get('args') or budget)}      # settings measured before the recipe was recorded used minilmv2
+    if st['entries'] and old['recipe'] != args.recipe:
+        gone = switch_recipe(st, old['recipe'], args.recipe)
+        print(f"[{sname}] pipeline recipe {old['recipe']} -> {args.recipe}: its entries renamed, {len(gone)} variants to measure again, "
+              "every model re-timed", flush=True)
+        old['recipe'] = args.recipe
+    diff = {k: (old.get(k), v) for k, v in budget.items() if k in ('steps', 'heads', 'ffn', 'recover_steps') and old.get(k) != v}
+    if st['entries'] and diff:
+        raise SystemExit(f"{jpath}: setting {sname!r} was measured with {', '.join(f'{k}={a}' for k, (a, b) in diff.items())}, not "
+                         f"{', '.join(f'{k}={b}' for k, (a, b) in diff.items())}; pass those values, or delete the setting from the file to redo it")
+    st['args'] = budget
+    return budget
 
-        makers = {}
-        def entry(name, make):
-            "Measure the model `make()` returns, unless this entry is done."
-            makers[name] = make
-            if name in st['entries']: return
-            if args.train_only:             # build and keep the model, measure later when the CPU is free
-                if name.startswith('teacher'): return
-                make(); print(f"[{sname}] {name}: trained", flush=True); return
-            t0 = time.perf_counter()
-            model, extra = make()
-            extra = extra or {}
-            if '_size_bytes' in extra:      # a PyTorch-quantized model: no safetensors file; counted on its float shape
-                shape = extra.pop('_shape')
-                p = dict(params=count_params(shape), size_bytes=extra.pop('_size_bytes'), flops=flops(shape, 128), memory=peak_memory(model, 1, 128),
-                         latency=[latency(model, b, n, min_runs=args.runs, min_seconds=1.0) for b in (1, 32) for n in dict.fromkeys((128, typ))])
-            else: p = profile(model, seq_len=128, batch_sizes=(1, 32), typical_len=typ, runs=args.runs, min_seconds=1.0).to_dict()
-            st['entries'][name] = dict(dev=evaluate(model, data), params=p['params'], size_bytes=p['size_bytes'], flops=p['flops'],
-                                       latency=p['latency'], memory=p['memory'], seconds=round(time.perf_counter() - t0, 1), info=extra)
-            save(); print(f"[{sname}] {name}: {st['entries'][name]['dev']} {_lat(st['entries'][name]):.1f} ms", flush=True)
+def measure(model, extra: dict, data, typ: int, runs: int, t0: float) -> dict:
+    "An entry of compare.json: `model`'s dev metrics, parameters, file size, FLOPs, latency and memory (`extra`: its info)."
+    if '_size_bytes' in extra:      # a PyTorch-quantized model: no safetensors file; counted on its float shape
+        shape = extra.pop('_shape')
+        p = dict(params=count_params(shape), size_bytes=extra.pop('_size_bytes'), flops=flops(shape, 128), memory=peak_memory(model, 1, 128),
+                 latency=[latency(model, b, n, min_runs=runs, min_seconds=1.0) for b in (1, 32) for n in dict.fromkeys((128, typ))])
+    else: p = profile(model, seq_len=128, batch_sizes=(1, 32), typical_len=typ, runs=runs, min_seconds=1.0).to_dict()
+    return dict(dev=evaluate(model, data), params=p['params'], size_bytes=p['size_bytes'], flops=p['flops'],
+                latency=p['latency'], memory=p['memory'], seconds=round(time.perf_counter() - t0, 1), info=extra)
 
-        teacher = load_model(tdir)
-        entry('teacher fp32 (PyTorch)', lambda: (teacher, {'source': str(tdir)}))
-        entry('teacher fp32 (ONNX Runtime)', lambda: (OnnxClassifier(export_onnx(teacher, wd/'teacher-fp32'/'model.onnx'), teacher.config), None))
-        entry('teacher INT8, Optimum ORT quantizer', lambda: (OnnxClassifier(optimum_int8(tdir, wd/'teacher-optimum'), teacher.config),
-                                                            json.loads((wd/'teacher-optimum'/'optimum.json').read_text())))
-        def torch_dynamic():
-            q, rec = quantize(teacher, QuantizeConfig(backend='torch'), data, workdir=wd/'teacher-torch-dynamic')
-            return q, {'size_note': 'state dict as torch.save writes it', '_size_bytes': rec.size_bytes, '_shape': teacher}
-        entry('teacher INT8, PyTorch dynamic', torch_dynamic)
+@dataclass
+class Setting:
+    "One setting being measured: what its models are built from, and each entry's maker in the order the entries are added."
+    name: str                       # a key of SETTINGS
+    st: dict                        # its part of compare.json, updated in place
+    data: object                    # the compression data; its dev split scores every model
+    tdir: Path                      # the fine-tuned teacher's model directory
+    typ: int                        # the task's typical length: the median token count of its dev examples
+    args: argparse.Namespace        # the command line with this setting's budget
+    wd: Path                        # its work directory: models and pipeline runs
+    save: Callable[[], None]        # writes the results; called after every entry
+    makers: dict = field(default_factory=dict)      # entry name -> the function that builds (or loads) its model
 
-        # EdgeMIN: the full pipeline first; its distillation stage is also the MiniLMv2 student of the classic set
-        R, tag = args.recipe, pipeline_dir(args.recipe)
-        main_dir = wd/f'edgemin{tag}'
-        full = edgemin_config(task, tdir, cfrac, sargs, recipe=R)
-        if R != 'minilmv2':         # the same configuration may have run as the recipe's ablation: start from its stages
-            seed_stages(wd/RECIPE_DIRS[R], main_dir, full, ['teacher', 'distill', 'prune', 'quantize'])
-        rep = run(full, main_dir, progress=False)
-        wall = {s['stage']: s['wall_time_s'] for s in rep.data['stages']} if hasattr(rep, 'data') else {}
-        entry(distilled_name(R), lambda: (load_model(main_dir/'distill'), {'wall_time_s': wall.get('distill'), 'recipe': R}))
-        for obj in CLASSIC:
-            def classic(obj=obj):
-                path = wd/f'student-{obj}'        # kept, so that an interrupted run does not distill it again
-                if (path/'record.json').is_file():
-                    return load_model(path), {'wall_time_s': json.loads((path/'record.json').read_text())['wall_time_s']}
-                cfg = recipe(obj, max_steps=sargs.steps, lr=1e-4, batch_size=32, seed=0)
-                s, rec = distill(make_student(teacher, layers=4), teacher, data, cfg, progress=False)
-                save_model(s, path, data.tokenizer); (path/'record.json').write_text(json.dumps(rec.to_dict(), default=str))
-                return s, {'wall_time_s': rec.wall_time_s}
-            entry(f'student {obj}', classic)
-        def ablation(r):
-            "The whole pipeline with recipe `r` in the distillation stage (run directories named as when `r` was ablated)."
-            d = RECIPE_DIRS[r]
-            cfg = edgemin_config(task, tdir, cfrac, sargs, name=d, recipe=r)
-            seed_stages(main_dir, wd/d, cfg, ['teacher'])
-            run(cfg, wd/d, progress=False)
-            return wd/d
-        if R != 'minilmv2':         # MiniLMv2 in the classic set: the relation-first recipe's distillation stage
-            entry(f"student {RECIPE_LABELS['minilmv2']}", lambda: (load_model(ablation('minilmv2')/'distill'), {'recipe': 'minilmv2'}))
-        entry(VARIANT_NAMES['no-quant'], lambda: (load_model(main_dir/'prune'), {'wall_time_s': wall.get('prune')}))
-        entry(FINAL, lambda: (OnnxClassifier.from_bundle(main_dir/'quantize'), {'pipeline_wall_time_s': wall, 'recipe': R}))
-        def variant(name, stages, vocab=True, reuse=('teacher', 'distill')):
-            d = wd/f'{name}{tag}'
-            cfg = edgemin_config(task, tdir, cfrac, sargs, stages=stages, vocab=vocab, name=name, recipe=R)
-            seed_stages(main_dir, d, cfg, list(reuse))
-            run(cfg, d, progress=False)
-            last = d/stages[-1]
-            return (OnnxClassifier.from_bundle(last) if stages[-1] == 'quantize' else load_model(last)), {'stages': list(stages), 'recipe': R}
-        entry(VARIANT_NAMES['no-prune'], lambda: variant('no-prune', ('distill', 'quantize')))
-        if 'no-vocab' in variants:
-            entry(VARIANT_NAMES['no-vocab'], lambda: variant('no-vocab', ('distill', 'prune', 'quantize'), vocab=False))
-        entry(VARIANT_NAMES['prune-first'], lambda: variant('prune-first', ('prune', 'distill', 'quantize'), reuse=('teacher',)))
-        # the same pipeline with each other recipe in the distillation stage: the DistilBERT-style objective (soft targets,
-        # labels, hidden-state cosine), MiniLMv2 relations before the soft targets, or both together in one phase
-        # (in another setting, only a recipe's pipeline kept from before a recipe switch: its model is on disk, so it is re-timed with the rest)
-        for r in RECIPE_DIRS:
-            if r != R and ('recipes' in variants or ablation_name(r) in st['entries']):
-                entry(ablation_name(r), lambda r=r: (OnnxClassifier.from_bundle(ablation(r)/'quantize'), {'recipe': r}))
-        st['entries'] = {**{n: st['entries'][n] for n in makers if n in st['entries']}, **st['entries']}   # the order of this code
+    @property
+    def task(self) -> str: return SETTINGS[self.name][0]
+    @property
+    def metric(self) -> str: return get_task(self.task).main_metric
+    @property
+    def variants(self) -> tuple: return CORE_VARIANTS + (EXTRA_VARIANTS if self.name == HEADLINE else ())
 
-        if args.train_only: continue
-        if st.get('headline') and all('bs1_interleaved' in e for e in st['entries'].values()):
-            save(); continue                # every entry already re-timed: rerunning a finished setting measures nothing again
-        # batch-1 latency of every entry re-timed in interleaved passes (each model once per pass), for ratios free of
-        # the CPU's drift between entries measured at different times; the headline takes its two from these
-        models = {n: makers[n]()[0] for n in st['entries'] if n in makers}      # every model is cached: loads, no training
-        # a model rebuilt since it was measured (a fresh cache retrains it with the same seed) must score as recorded
-        for n, mdl in models.items():
-            got, want = evaluate(mdl, data)[m], st['entries'][n]['dev'][m]
-            st['entries'][n]['dev_recheck'] = got
-            if moved(got, want): print(f"[{sname}] {n}: dev {m} now {got:.4f}, recorded {want:.4f}", flush=True)
-        passes = {n: [] for n in models}
-        for _ in range(args.rounds):
-            for n, mdl in models.items(): passes[n].append(latency(mdl, 1, 128, min_runs=args.runs, min_seconds=1.0)['median_ms'])
-        for n, ps in passes.items(): st['entries'][n]['bs1_interleaved'] = dict(rounds=args.rounds, passes_ms=ps, median_ms=float(np.median(ps)))
-        del models
-        t1, f1 = passes['teacher fp32 (PyTorch)'], passes['EdgeMIN (distill -> prune -> quantize)']
-        te, fe = st['entries']['teacher fp32 (PyTorch)'], st['entries']['EdgeMIN (distill -> prune -> quantize)']
-        st['headline'] = dict(final='EdgeMIN (distill -> prune -> quantize)', rounds=args.rounds, teacher_bs1_passes=t1, final_bs1_passes=f1,
-                              teacher_bs1_ms=float(np.median(t1)), final_bs1_ms=float(np.median(f1)),
-                              teacher_size=te['size_bytes'], final_size=fe['size_bytes'], teacher_dev=te['dev'][m], final_dev=fe['dev'][m],
-                              size_ratio=te['size_bytes'] / fe['size_bytes'], latency_ratio_bs1=float(np.median(t1)) / float(np.median(f1)),
-                              accuracy_retention=fe['dev'][m] / te['dev'][m])
-        st.update(environment=environment(), measured=datetime.datetime.now().isoformat(timespec='seconds'))  # this setting's machine and time
-        save()
+    def config(self, **kw) -> RunConfig:
+        "EdgeMIN's pipeline in this setting at its budget (`kw`: stages, vocab, name, recipe)."
+        return edgemin_config(self.task, self.tdir, SETTINGS[self.name][2], self.args, **kw)
+
+    def entry(self, name: str, make: Callable):
+        "Measure the model `make()` returns, unless this entry is done."
+        self.makers[name] = make
+        if name in self.st['entries']: return
+        if self.args.train_only:        # build and keep the model, measure later when the CPU is free
+            if name.startswith('teacher'): return
+            make(); print(f"[{self.name}] {name}: trained", flush=True); return
+        t0 = time.perf_counter()
+        model, extra = make()
+        self.st['entries'][name] = measure(model, extra or {}, self.data, self.typ, self.args.runs, t0)
+        self.save(); print(f"[{self.name}] {name}: {self.st['entries'][name]['dev']} {_lat(self.st['entries'][name]):.1f} ms", flush=True)
+
+def open_setting(sname: str, res: dict, args: argparse.Namespace, work: Path, jpath: Path, save: Callable[[], None]) -> Setting:
+    "Setting `sname` ready to measure: its teacher (fine-tuned if not cached), its data, its record in `res` and its budget."
+    task, tfrac, cfrac = SETTINGS[sname]
+    tdata = task_data(task, tfrac)
+    tdir = teacher_dir(tdata, tfrac)
+    data = task_data(task, cfrac)
+    if args.smoke: data = data.take(64)
+    typ = int(np.median([len(x) for x in data.encoded[data.eval_split]['input_ids']]))
+    st = res['settings'].setdefault(sname, {'task': task, 'teacher_fraction': tfrac, 'compression_fraction': cfrac, 'entries': {}})
+    st.update(teacher_dir=str(tdir), typical_len=typ, constant=constant_baseline(data))
+    budget = settle_budget(st, sname, args, len(data.encoded['train']), jpath)
+    return Setting(sname, st, data, tdir, typ, argparse.Namespace(**{**vars(args), **budget}), work/sname, save)
+
+def add_teachers(s: Setting):
+    "The fp32 teacher under PyTorch and ONNX Runtime, and INT8 as a user would quantize it without EdgeMIN; returns the teacher."
+    teacher, tdir, wd = load_model(s.tdir), s.tdir, s.wd
+    s.entry('teacher fp32 (PyTorch)', lambda: (teacher, {'source': str(tdir)}))
+    s.entry('teacher fp32 (ONNX Runtime)', lambda: (OnnxClassifier(export_onnx(teacher, wd/'teacher-fp32'/'model.onnx'), teacher.config), None))
+    s.entry('teacher INT8, Optimum ORT quantizer', lambda: (OnnxClassifier(optimum_int8(tdir, wd/'teacher-optimum'), teacher.config),
+                                                          json.loads((wd/'teacher-optimum'/'optimum.json').read_text())))
+    def torch_dynamic():
+        q, rec = quantize(teacher, QuantizeConfig(backend='torch'), s.data, workdir=wd/'teacher-torch-dynamic')
+        return q, {'size_note': 'state dict as torch.save writes it', '_size_bytes': rec.size_bytes, '_shape': teacher}
+    s.entry('teacher INT8, PyTorch dynamic', torch_dynamic)
+    return teacher
+
+def run_pipeline(s: Setting) -> tuple[Path, dict]:
+    "EdgeMIN's full pipeline with the setting's recipe, run or resumed: its run directory and each stage's wall time."
+    R = s.args.recipe
+    main_dir = s.wd/f'edgemin{pipeline_dir(R)}'
+    full = s.config(recipe=R)
+    if R != 'minilmv2':         # the same configuration may have run as the recipe's ablation: start from its stages
+        seed_stages(s.wd/RECIPE_DIRS[R], main_dir, full, ['teacher', 'distill', 'prune', 'quantize'])
+    rep = run(full, main_dir, progress=False)
+    return main_dir, ({st['stage']: st['wall_time_s'] for st in rep.data['stages']} if hasattr(rep, 'data') else {})
+
+def ablation(s: Setting, main_dir: Path, r: str) -> Path:
+    "The whole pipeline with recipe `r` in the distillation stage (run directories named as when `r` was ablated)."
+    d = RECIPE_DIRS[r]
+    cfg = s.config(name=d, recipe=r)
+    seed_stages(main_dir, s.wd/d, cfg, ['teacher'])
+    run(cfg, s.wd/d, progress=False)
+    return s.wd/d
+
+def variant(s: Setting, main_dir: Path, name: str, stages: tuple, vocab: bool = True, reuse: tuple = ('teacher', 'distill')):
+    "The pipeline with other `stages` (or without vocabulary trimming), starting from the stages `reuse` of the full run: its last model."
+    R = s.args.recipe
+    d = s.wd/f'{name}{pipeline_dir(R)}'
+    cfg = s.config(stages=stages, vocab=vocab, name=name, recipe=R)
+    seed_stages(main_dir, d, cfg, list(reuse))
+    run(cfg, d, progress=False)
+    last = d/stages[-1]
+    return (OnnxClassifier.from_bundle(last) if stages[-1] == 'quantize' else load_model(last)), {'stages': list(stages), 'recipe': R}
+
+def add_students(s: Setting, teacher, main_dir: Path, wall: dict):
+    "The pipeline's distillation stage, then the classic students at its size and step budget (each kept once distilled)."
+    R = s.args.recipe
+    s.entry(distilled_name(R), lambda: (load_model(main_dir/'distill'), {'wall_time_s': wall.get('distill'), 'recipe': R}))
+    for obj in CLASSIC:
+        def classic(obj=obj):
+            path = s.wd/f'student-{obj}'        # kept, so that an interrupted run does not distill it again
+            if (path/'record.json').is_file():
+                return load_model(path), {'wall_time_s': json.loads((path/'record.json').read_text())['wall_time_s']}
+            cfg = recipe(obj, max_steps=s.args.steps, lr=1e-4, batch_size=32, seed=0)
+            st, rec = distill(make_student(teacher, layers=4), teacher, s.data, cfg, progress=False)
+            save_model(st, path, s.data.tokenizer); (path/'record.json').write_text(json.dumps(rec.to_dict(), default=str))
+            return st, {'wall_time_s': rec.wall_time_s}
+        s.entry(f'student {obj}', classic)
+    if R != 'minilmv2':         # MiniLMv2 in the classic set: the relation-first recipe's distillation stage
+        s.entry(f"student {RECIPE_LABELS['minilmv2']}", lambda: (load_model(ablation(s, main_dir, 'minilmv2')/'distill'), {'recipe': 'minilmv2'}))
+
+def add_edgemin(s: Setting, main_dir: Path, wall: dict):
+    "EdgeMIN without quantization and whole, its variants, and the whole pipeline with each other distillation recipe."
+    R = s.args.recipe
+    s.entry(VARIANT_NAMES['no-quant'], lambda: (load_model(main_dir/'prune'), {'wall_time_s': wall.get('prune')}))
+    s.entry(FINAL, lambda: (OnnxClassifier.from_bundle(main_dir/'quantize'), {'pipeline_wall_time_s': wall, 'recipe': R}))
+    s.entry(VARIANT_NAMES['no-prune'], lambda: variant(s, main_dir, 'no-prune', ('distill', 'quantize')))
+    if 'no-vocab' in s.variants:
+        s.entry(VARIANT_NAMES['no-vocab'], lambda: variant(s, main_dir, 'no-vocab', ('distill', 'prune', 'quantize'), vocab=False))
+    s.entry(VARIANT_NAMES['prune-first'], lambda: variant(s, main_dir, 'prune-first', ('prune', 'distill', 'quantize'), reuse=('teacher',)))
+    # the same pipeline with each other recipe in the distillation stage: the DistilBERT-style objective (soft targets,
+    # labels, hidden-state cosine), MiniLMv2 relations before the soft targets, or both together in one phase
+    # (in another setting, only a recipe's pipeline kept from before a recipe switch: its model is on disk, so it is re-timed with the rest)
+    for r in RECIPE_DIRS:
+        if r != R and ('recipes' in s.variants or ablation_name(r) in s.st['entries']):
+            s.entry(ablation_name(r), lambda r=r: (OnnxClassifier.from_bundle(ablation(s, main_dir, r)/'quantize'), {'recipe': r}))
+
+def add_models(s: Setting):
+    "Every entry of the setting, built or loaded and measured unless done, in the order of compare.md."
+    teacher = add_teachers(s)
+    main_dir, wall = run_pipeline(s)    # EdgeMIN first: its distillation stage is also the MiniLMv2 student of the classic set
+    add_students(s, teacher, main_dir, wall)
+    add_edgemin(s, main_dir, wall)
+    s.st['entries'] = {**{n: s.st['entries'][n] for n in s.makers if n in s.st['entries']}, **s.st['entries']}   # the order of this code
+
+def recheck(s: Setting, models: dict):
+    "Score every model on dev again: one rebuilt since it was measured (a fresh cache retrains it with the same seed) must score as recorded."
+    m = s.metric
+    for n, mdl in models.items():
+        got, want = evaluate(mdl, s.data)[m], s.st['entries'][n]['dev'][m]
+        s.st['entries'][n]['dev_recheck'] = got
+        if moved(got, want): print(f"[{s.name}] {n}: dev {m} now {got:.4f}, recorded {want:.4f}", flush=True)
+
+def interleaved_passes(models: dict, rounds: int, runs: int) -> dict[str, list[float]]:
+    "Batch-1 latency at 128 tokens (median ms) of every model in `rounds` passes, each model timed once per pass."
+    passes = {n: [] for n in models}
+    for _ in range(rounds):
+        for n, mdl in models.items(): passes[n].append(latency(mdl, 1, 128, min_runs=runs, min_seconds=1.0)['median_ms'])
+    return passes
+
+def retime(s: Setting) -> dict[str, list[float]]:
+    "Every entry scored on dev again and its batch-1 latency re-timed in interleaved passes (free of the CPU's drift between entries); the passes."
+    models = {n: s.makers[n]()[0] for n in s.st['entries'] if n in s.makers}      # every model is cached: loads, no training
+    recheck(s, models)
+    passes = interleaved_passes(models, s.args.rounds, s.args.runs)
+    for n, ps in passes.items(): s.st['entries'][n]['bs1_interleaved'] = dict(rounds=s.args.rounds, passes_ms=ps, median_ms=float(np.median(ps)))
+    return passes
+
+def headline(st: dict, passes: dict, rounds: int, m: str) -> dict:
+    "The setting's headline: the fp32 PyTorch teacher against EdgeMIN's final model, batch-1 latency from the interleaved passes."
+    t1, f1 = passes['teacher fp32 (PyTorch)'], passes[FINAL]
+    te, fe = st['entries']['teacher fp32 (PyTorch)'], st['entries'][FINAL]
+    return dict(final=FINAL, rounds=rounds, teacher_bs1_passes=t1, final_bs1_passes=f1,
+                teacher_bs1_ms=float(np.median(t1)), final_bs1_ms=float(np.median(f1)),
+                teacher_size=te['size_bytes'], final_size=fe['size_bytes'], teacher_dev=te['dev'][m], final_dev=fe['dev'][m],
+                size_ratio=te['size_bytes'] / fe['size_bytes'], latency_ratio_bs1=float(np.median(t1)) / float(np.median(f1)),
+                accuracy_retention=fe['dev'][m] / te['dev'][m])
+
+def measure_setting(s: Setting):
+    "Every entry of the setting measured, then all re-timed together; its headline, machine and time recorded."
+    add_models(s)
+    if s.args.train_only: return
+    if s.st.get('headline') and all('bs1_interleaved' in e for e in s.st['entries'].values()):
+        s.save(); return                # every entry already re-timed: rerunning a finished setting measures nothing again
+    passes = retime(s)
+    s.st['headline'] = headline(s.st, passes, s.args.rounds, s.metric)
+    s.st.update(environment=environment(), measured=datetime.datetime.now().isoformat(timespec='seconds'))  # this setting's machine and time
+    s.save()
+
+def main(argv=None):
+    "Measure the settings named on the command line into compare.json and the reports (with --render: only write the reports again)."
+    args = parse_args(argv)
+    if args.render: return write_reports(json.loads((RESULTS/'compare.json').read_text()), RESULTS)
+    if args.smoke: args.steps, args.recover_steps, args.runs, args.rounds = 4, 2, 2, 2
+    out = RESULTS; out.mkdir(parents=True, exist_ok=True)
+    jpath = out/('compare_smoke.json' if args.smoke else 'compare.json')
+    res = load_results(jpath, args.smoke)
+    work = compare_work(args.smoke)
+    if args.smoke: shutil.rmtree(work, ignore_errors=True)
+    save = saver(res, jpath, out, args.smoke)
+    for sname in args.settings: measure_setting(open_setting(sname, res, args, work, jpath, save))
     save()
 
 if __name__ == '__main__':
