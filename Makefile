@@ -82,9 +82,9 @@ BENCH_SCRIPTS ?= teacher distill prune quantize compare recipe scaling
 COMPARE_SETTINGS ?= sst2 sst2-teacher10 mrpc rte cola stsb
 OPTIMUM_VENV := .venv-optimum
 bench: $(STAMP) bench-venv
-	cd bench && for s in $(BENCH_SCRIPTS); do echo "== bench/$$s.py"; \
+	for s in $(BENCH_SCRIPTS); do echo "== bench/$$s.py"; \
 	  a=; if [ $$s = compare ]; then a="--settings $(COMPARE_SETTINGS)"; fi; \
-	  $(BENCH_ENV) ../$(BIN)/python $$s.py $$a || exit 1; done
+	  $(BENCH_ENV) $(BIN)/python bench/$$s.py $$a || exit 1; done
 	$(MAKE) --no-print-directory bench-readme
 
 # Optimum (the baseline users would pick) pins transformers < 4.58; it gets its own environment.
