@@ -127,6 +127,7 @@ def main(argv=None):
     out.mkdir(parents=True, exist_ok=True)
     jpath, mpath = out/f'{args.tag}.json', out/f'{args.tag}.md'
     results = json.loads(jpath.read_text()) if jpath.is_file() else {'runs': [], 'profiles': {}}
+    if args.render_only: write_atomic(mpath, render_md(results)); return     # from the JSON as it is: its machine and plan, not this run's
     results.update(checkpoint=args.checkpoint, plan={'tasks': args.tasks, 'fractions': args.fractions})
     try:
         from edgemin.profile import environment
@@ -136,7 +137,6 @@ def main(argv=None):
         results['updated'] = datetime.datetime.now().isoformat(timespec='seconds')
         write_atomic(jpath, json.dumps(results, indent=1))
         write_atomic(mpath, render_md(results))
-    if args.render_only: write_atomic(mpath, render_md(results)); return
     if not args.profile_only: finetune_all(args, results, save)
     if not args.no_profile: profile_all(args, results, save)
     save()
