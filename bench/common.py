@@ -6,8 +6,10 @@ from pathlib import Path
 
 from settings import ROOT
 from edgemin.data import prepare
-from edgemin.models import load_model, make_student, save_model
-from edgemin.finetune import FinetuneConfig, finetune_teacher, cache_dir
+from edgemin.checkpoint import load_model, save_model
+from edgemin.distill import make_student
+from edgemin.train import FinetuneConfig
+from edgemin.teacher import finetune_teacher, cache_dir
 from edgemin.distill import recipe, distill
 from edgemin.quantize import QuantizeConfig
 from edgemin.pipeline import RunConfig, DataSpec, StudentSpec, DistillSpec, PruneSpec, ProfileSpec
@@ -51,7 +53,7 @@ def write_atomic(path: Path, text: str):
 
 def teacher_dir(data, fraction: float = 0.1) -> Path:
     "The cache directory of `teacher(data, fraction)` (fine-tuning it first if needed): a model directory for the pipeline."
-    from edgemin.finetune import teacher_key
+    from edgemin.teacher import teacher_key
     teacher(data, fraction)
     path = cache_dir()/'teachers'/f"{data.task.name}-minilm-l6-{teacher_key('minilm-l6', data, teacher_config(data, fraction))}"
     if not (path/'record.json').is_file(): raise FileNotFoundError(f"expected the cached teacher at {path}")

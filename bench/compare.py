@@ -36,11 +36,14 @@ from settings import ROOT, RESULTS, SETTINGS, HEADLINE, RECIPE_DIRS, RECIPE_LABE
 from common import task_data, teacher_dir, write_atomic, edgemin_config, compare_work
 from tables import margin_kept
 from edgemin.data import get_task, compute_metrics
-from edgemin.models import load_model, make_student, save_model
-from edgemin.finetune import evaluate, cache_dir
+from edgemin.checkpoint import load_model, save_model
+from edgemin.distill import make_student
+from edgemin.train import evaluate
+from edgemin.teacher import cache_dir
 from edgemin.distill import recipe, distill
-from edgemin.quantize import QuantizeConfig, quantize, export_onnx, OnnxClassifier
-from edgemin.pipeline import RunConfig, DataSpec, StudentSpec, DistillSpec, PruneSpec, ProfileSpec, run, _check_run_dir
+from edgemin.runtime import export_onnx, OnnxClassifier
+from edgemin.quantize import QuantizeConfig, quantize
+from edgemin.pipeline import RunConfig, DataSpec, StudentSpec, DistillSpec, PruneSpec, ProfileSpec, run, check_run_dir
 from edgemin.profile import profile, latency, environment, count_params, flops, peak_memory
 
 # the variants every setting gets (the "no pruning, no quantization, other orders"); the headline setting also
@@ -99,7 +102,7 @@ def constant_baseline(data) -> dict:
 
 def seed_stages(src: Path, dst: Path, cfg: RunConfig, stages: list[str]):
     "Start run `dst` with completed stages copied from run `src` (same configuration up to those stages)."
-    _check_run_dir(dst, cfg)
+    check_run_dir(dst, cfg)
     for s in stages:
         if not (dst/s/'record.json').is_file() and (src/s/'record.json').is_file():
             shutil.rmtree(dst/s, ignore_errors=True); shutil.copytree(src/s, dst/s)

@@ -19,8 +19,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))     # the shared helper
 from settings import RESULTS
 from common import task_data, teacher as cached_teacher, write_atomic
 from edgemin.data import get_task
-from edgemin.models import make_student
-from edgemin.finetune import evaluate
+from edgemin.distill import make_student
+from edgemin.train import evaluate
 from edgemin.distill import recipe, distill
 from edgemin.profile import profile, environment
 

@@ -15,8 +15,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))     # the shared helper
 from settings import RESULTS
 from common import task_data, teacher as cached_teacher, student as cached_student, write_atomic
 import numpy as np
-from edgemin.models import shapes, _apply_shapes
-from edgemin.finetune import evaluate
+from edgemin.models import shapes
+from edgemin.checkpoint import apply_shapes
+from edgemin.train import evaluate
 from edgemin.distill import distill, DistillConfig, Phase, HintonKD
 from edgemin.prune import PruneConfig, importance, normalize_by_layer, prune_once
 from edgemin.profile import latency, count_params, environment
@@ -106,7 +107,7 @@ def time_shapes(res: dict, models: dict, rounds: int = 5):
     for name in models: todo.setdefault(shape_key(name, res['models'][name]['shapes']), (name, res['models'][name]['shapes']))
     nets = {}
     for k, (name, s) in todo.items():
-        m = copy.deepcopy(models[name]); _apply_shapes(m, s); nets[k] = m   # weights do not matter for timing
+        m = copy.deepcopy(models[name]); apply_shapes(m, s); nets[k] = m   # weights do not matter for timing
     runs = {k: [] for k in nets}
     for r in range(rounds):
         for k, m in nets.items():

@@ -14,9 +14,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))     # the shared helpers beside this script, from any directory
 from settings import RESULTS
 from common import task_data, teacher as cached_teacher, student as cached_student, write_atomic
-from edgemin.finetune import evaluate
+from edgemin.train import evaluate
 from edgemin.distill import DistillConfig, Phase, HintonKD
-from edgemin.quantize import QuantizeConfig, quantize, export_onnx, OnnxClassifier
+from edgemin.runtime import export_onnx, OnnxClassifier
+from edgemin.quantize import QuantizeConfig, quantize
 from edgemin.profile import latency, size_on_disk, environment
 
 CONFIGS = {

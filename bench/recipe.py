@@ -19,7 +19,7 @@ from settings import RESULTS, SETTINGS, RECIPE_DIRS, default_steps, pipeline_dir
 from common import task_data, teacher_dir, write_atomic, edgemin_config, compare_work
 from tables import recipe_table
 from edgemin.data import get_task
-from edgemin.finetune import cache_dir
+from edgemin.teacher import cache_dir
 from edgemin.pipeline import run
 from edgemin.profile import environment
 

@@ -14,9 +14,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))     # the shared helpers beside this script, from any directory
 from settings import RESULTS, HEADLINE
 from common import task_data, teacher_dir, write_atomic, glue_dir, compare_work
-from edgemin.models import load_model
-from edgemin.finetune import cache_dir
-from edgemin.quantize import QuantizeConfig, OnnxClassifier
+from edgemin.checkpoint import load_model
+from edgemin.teacher import cache_dir
+from edgemin.runtime import OnnxClassifier
+from edgemin.quantize import QuantizeConfig
 from edgemin.pipeline import RunConfig, DataSpec, StudentSpec, DistillSpec, PruneSpec, ProfileSpec, run
 from edgemin.profile import latency, environment
 

@@ -21,7 +21,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))     # the shared helper
 from settings import RESULTS
 from common import TEACHER_BASE, teacher_recipe, write_atomic, glue_dir as default_glue_dir
 from edgemin.data import prepare, get_task
-from edgemin.finetune import FinetuneConfig, finetune_teacher, evaluate
+from edgemin.train import FinetuneConfig, evaluate
+from edgemin.teacher import finetune_teacher
 
 TASKS = ['sst2', 'mrpc', 'rte', 'cola', 'stsb']
 
@@ -70,7 +71,7 @@ def finetune_all(args, results: dict, save):
 
 def profile_all(args, results: dict, save):
     from edgemin.profile import profile
-    from edgemin.models import load_model
+    from edgemin.checkpoint import load_model
     done = set()
     for r in sorted(results['runs'], key=lambda r: -r['train_fraction']):
         if r['task'] in done or not r.get('teacher_path') or not Path(r['teacher_path']).is_dir(): continue

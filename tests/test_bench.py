@@ -14,7 +14,7 @@ from edgemin.data import prepare, tiny_tokenizer        # noqa: E402
 
 SHARED = {'settings', 'tables', 'common'}       # the helper modules every bench script may import; no script imports another
 # private EdgeMIN names bench still imports, until EdgeMIN makes them public (issue 22): empty this then
-PRIVATE_FOR_NOW = {('compare.py', '_check_run_dir'), ('prune.py', '_apply_shapes')}
+PRIVATE_FOR_NOW: set = set()   # (script, private name) pairs still allowed: none
 
 def import_problems(path: Path, scripts: set[str]) -> list[str]:
     "Where the bench file `path` imports a private EdgeMIN name (beyond PRIVATE_FOR_NOW) or one of the `scripts` other than the shared helpers."

@@ -7,7 +7,8 @@ import pytest
 from datasets import ClassLabel, Dataset, DatasetDict, Features, Value
 
 import edgemin.data as data
-from edgemin.data import DataError, DataFileNotFoundError, GLUE_TASKS, get_task, load_task, custom_task, compute_metrics
+from edgemin.config import DataError, DataFileNotFoundError
+from edgemin.data import GLUE_TASKS, get_task, load_task, custom_task, compute_metrics
 
 LOCAL = ['SST-2', 'MRPC', 'RTE', 'CoLA', 'STS-B']          # train and dev in the shared copy
 SPLIT_FILE = {'train': 'train', 'validation': 'dev'}

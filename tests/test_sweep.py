@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from edgemin.data import tiny_tokenizer
-from edgemin.models import tiny_model, save_model
+from edgemin.models import tiny_model
+from edgemin.checkpoint import save_model
 from edgemin.pipeline import RunConfig, sweep, ablate, run_many
 
 @pytest.fixture(scope='module')
