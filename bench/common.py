@@ -12,7 +12,7 @@ from edgemin.train import FinetuneConfig
 from edgemin.teacher import finetune_teacher, cache_dir
 from edgemin.distill import recipe, distill
 from edgemin.quantize import QuantizeConfig
-from edgemin.pipeline import RunConfig, DataSpec, StudentSpec, DistillSpec, PruneSpec, ProfileSpec
+from edgemin.runconfig import RunConfig, DataSpec, StudentSpec, DistillSpec, PruneSpec, ProfileSpec
 
 # bench/teacher.py's recipe (a teacher fine-tuned there is a cache hit here). Small training sets get smaller batches
 # and more epochs, so that they still see a useful number of optimizer steps; SST-2's full 67k examples get one epoch,

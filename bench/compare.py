@@ -43,7 +43,8 @@ from edgemin.teacher import cache_dir
 from edgemin.distill import recipe, distill
 from edgemin.runtime import export_onnx, OnnxClassifier
 from edgemin.quantize import QuantizeConfig, quantize
-from edgemin.pipeline import RunConfig, DataSpec, StudentSpec, DistillSpec, PruneSpec, ProfileSpec, run, check_run_dir
+from edgemin.runconfig import RunConfig, DataSpec, StudentSpec, DistillSpec, PruneSpec, ProfileSpec
+from edgemin.runner import run, check_run_dir
 from edgemin.profile import profile, latency, environment, count_params, flops, peak_memory
 
 # the variants every setting gets (the "no pruning, no quantization, other orders"); the headline setting also

@@ -20,7 +20,7 @@ from common import task_data, teacher_dir, write_atomic, edgemin_config, compare
 from tables import recipe_table
 from edgemin.data import get_task
 from edgemin.teacher import cache_dir
-from edgemin.pipeline import run
+from edgemin.runner import run
 from edgemin.profile import environment
 
 def compare_run(root: Path, r: str) -> tuple[Path, str] | None:

@@ -18,7 +18,8 @@ from edgemin.checkpoint import load_model
 from edgemin.teacher import cache_dir
 from edgemin.runtime import OnnxClassifier
 from edgemin.quantize import QuantizeConfig
-from edgemin.pipeline import RunConfig, DataSpec, StudentSpec, DistillSpec, PruneSpec, ProfileSpec, run
+from edgemin.runconfig import RunConfig, DataSpec, StudentSpec, DistillSpec, PruneSpec, ProfileSpec
+from edgemin.runner import run
 from edgemin.profile import latency, environment
 
 SEQ_LENS = [16, 32, 64, 128, 256, 512]

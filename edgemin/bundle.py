@@ -14,9 +14,9 @@ from .runtime import OnnxClassifier
 from .quantize import QuantizeRecord
 
 # %% auto #0
-__all__ = ['SNIPPET', 'save_bundle', 'model_card']
+__all__ = ['SNIPPET', 'write_bundle', 'save_bundle', 'model_card']
 
-# %% ../nbs/13_bundle.ipynb #e2f133ff
+# %% ../nbs/13_bundle.ipynb #46b76d93
 SNIPPET = '''import json, numpy as np, onnxruntime as ort
 from tokenizers import Tokenizer
 tok = Tokenizer.from_file("tokenizer.json"); tok.enable_padding(); tok.enable_truncation(128)
@@ -28,16 +28,22 @@ feeds = {"input_ids": np.array([e.ids for e in enc]), "attention_mask": np.array
 feeds = {i.name: feeds[i.name].astype(np.int64) for i in sess.get_inputs()}
 print([labels[str(i)] for i in sess.run(None, feeds)[0].argmax(-1)])'''
 
+def write_bundle(model: OnnxClassifier, folder: Path, tokenizer, record: QuantizeRecord | None = None,
+                 profile: dict | None = None) -> Path:
+    "Write the bundle's files (ONNX model, tokenizer, config, model card) into an existing `folder`."
+    if not isinstance(model, OnnxClassifier): raise ModelError("a bundle holds an ONNX Runtime model: quantize with backend='onnxruntime'")
+    shutil.copyfile(model.onnx_path, folder/'model.onnx')
+    model.config.to_json_file(folder/'config.json', use_diff=False)      # complete: labels even when they are the defaults
+    tokenizer_for(model, tokenizer).save_pretrained(folder)          # trimmed to the kept tokens when the model reads text that way
+    (folder/'README.md').write_text(model_card(model, record, profile))
+    if record is not None: (folder/'quantize_record.json').write_text(json.dumps(record.to_dict(), indent=1))
+    return folder
+
 def save_bundle(model: OnnxClassifier, path: str | Path, tokenizer, record: QuantizeRecord | None = None,
                 profile: dict | None = None) -> Path:
-    "Write a deployable bundle (ONNX model, tokenizer, config, model card) to `path`, atomically."
+    "Write a deployable bundle to `path` atomically (see `write_bundle`): an interrupted write leaves no partial bundle."
     if not isinstance(model, OnnxClassifier): raise ModelError("a bundle holds an ONNX Runtime model: quantize with backend='onnxruntime'")
-    with atomic_dir(path) as tmp:
-        shutil.copyfile(model.onnx_path, tmp/'model.onnx')
-        model.config.to_json_file(tmp/'config.json', use_diff=False)      # complete: labels even when they are the defaults
-        tokenizer_for(model, tokenizer).save_pretrained(tmp)          # trimmed to the kept tokens when the model reads text that way
-        (tmp/'README.md').write_text(model_card(model, record, profile))
-        if record is not None: (tmp/'quantize_record.json').write_text(json.dumps(record.to_dict(), indent=1))
+    with atomic_dir(path) as tmp: write_bundle(model, tmp, tokenizer, record, profile)
     return Path(path)
 
 def model_card(model: OnnxClassifier, record: QuantizeRecord | None, profile: dict | None) -> str:

@@ -50,7 +50,7 @@ def save_model(model: PreTrainedModel, path: str | Path, tokenizer=None) -> Path
     with atomic_dir(path) as tmp: write_model(model, tmp, tokenizer)
     return Path(path)
 
-# %% ../nbs/05_checkpoint.ipynb #75d51346
+# %% ../nbs/05_checkpoint.ipynb #9c978815
 def check_dir(path: Path) -> Path:
     "The weights file of checkpoint directory `path`, or a `ModelError` saying what is missing."
     if not path.is_dir(): raise ModelError(f"Model directory {str(path)!r} does not exist")
@@ -80,6 +80,7 @@ def apply_shapes(model: PreTrainedModel, s: dict):
             slice_layer(model, i, range(s['heads'][i]) if s['heads'][i] != l.n_heads else None,
                         range(s['ffn'][i]) if s['ffn'][i] != l.ffn_dim else None, allow_empty=True)
 
+# %% ../nbs/05_checkpoint.ipynb #e80bbd47
 def build_model(cfg) -> PreTrainedModel:
     "A randomly initialised sequence classifier for `cfg`, with the per-layer shapes (`edgemin_shapes`) and trimmed vocabulary (`edgemin_vocab`) it records."
     arch_for(cfg)

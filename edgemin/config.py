@@ -32,13 +32,14 @@ class ModelError(ValueError):
 class ConfigError(ValueError):
     "A setting that is unknown or out of range: the message names the key and what it accepts."
 
-# %% ../nbs/01_config.ipynb #c0142ee4
+# %% ../nbs/01_config.ipynb #de9f8f88
 def _is_config(tp) -> type | None:
     "The `Config` subclass a field annotation names (also inside `X | None`), else None."
     for t in (tp, *typing.get_args(tp)):
         if isinstance(t, type) and issubclass(t, Config): return t
     return None
 
+# %% ../nbs/01_config.ipynb #0ed3d7fc
 @dataclass(frozen=True)
 class Config:
     "Base of EdgeMIN's settings: validated on creation, a dict / JSON / YAML round trip that names unknown keys."

@@ -274,7 +274,7 @@ def _load_hub_glue(t: TaskSpec, splits: Sequence[str]) -> DatasetDict:
         dd[s] = ds
     return DatasetDict(dd)
 
-# %% ../nbs/02_data.ipynb #0bce135f
+# %% ../nbs/02_data.ipynb #aa13fd6f
 def _read_records(path: Path) -> list[dict]:
     "Rows of a CSV / TSV / JSONL file (plain or .gz) as dicts, with clear errors."
     if not path.is_file(): raise DataFileNotFoundError(f"Data file {str(path)!r} does not exist")
@@ -306,6 +306,7 @@ def _label_names_from(values) -> tuple[str, ...]:
     try: return tuple(str(v) for v in sorted(int(v) for v in vals))
     except ValueError: return tuple(sorted(vals))
 
+# %% ../nbs/02_data.ipynb #858e0ba8
 def _load_files(t: TaskSpec, data_files: dict) -> tuple[TaskSpec, DatasetDict]:
     "Load user files for task `t`; returns the task with its label names filled in, and the data."
     if not data_files: raise DataError("data_files is empty; expected {'train': path, 'validation': path, ...}")
@@ -458,7 +459,7 @@ def tiny_tokenizer(words: Sequence[str] = (),   # the vocabulary after the five 
                                    sep_token='[SEP]', mask_token='[MASK]',
                                    model_input_names=['input_ids', 'token_type_ids', 'attention_mask'])
 
-# %% ../nbs/02_data.ipynb #a71fd4fb
+# %% ../nbs/02_data.ipynb #b088086c
 @dataclass
 class TaskData:
     "A task's raw and tokenized splits with their tokenizer: the `data` argument of every EdgeMIN stage."
@@ -495,6 +496,7 @@ class TaskData:
         cut = lambda dd: DatasetDict({s: ds.select(range(min(n, len(ds)))) if s == split else ds for s, ds in dd.items()})
         return TaskData(self.task, cut(self.raw), cut(self.encoded), self.tokenizer, self.max_length)
 
+# %% ../nbs/02_data.ipynb #279406fe
 def prepare(task: str | TaskSpec,          # task name or `custom_task(...)`
             tokenizer,                     # a tokenizer, or a name / path / alias for `load_tokenizer`
             max_length: int = 128,         # truncation length in tokens

@@ -27,7 +27,7 @@ __all__ = ['OBJECTIVES', 'DEFAULT_RECIPE', 'RECIPES', 'make_student', 'relation_
            'objective_from_dict', 'objective_to_dict', 'Phase', 'DistillConfig', 'recipe', 'relations', 'DistillRecord',
            'distill']
 
-# %% ../nbs/10_distill.ipynb #07ed11c7
+# %% ../nbs/10_distill.ipynb #84b4188f
 def _per_layer_list(v, n: int, default: list[int], what: str) -> list[int]:
     "An int or per-layer list `v` as a list of n ints (None: `default`)."
     if v is None: return list(default)
@@ -36,29 +36,39 @@ def _per_layer_list(v, n: int, default: list[int], what: str) -> list[int]:
     if len(v) != n: raise ModelError(f"{what} has {len(v)} entries for {n} student layers")
     return v
 
-def make_student(teacher: PreTrainedModel,
-                 layers: int | Sequence[int] | None = None,  # number of layers (default 4), or the teacher layers to copy
-                 hidden: int | None = None,          # hidden size; default the teacher's
-                 heads: int | Sequence[int] | None = None,  # heads, per layer if a list; default the teacher's
-                 ffn: int | Sequence[int] | None = None,    # FFN width, per layer if a list; default the teacher's
-                 init: str | None = None,            # 'every_other', 'first', 'random', or a checkpoint; default: 'every_other'
-                                                     # at the teacher's width, 'random' at another
-                 seed: int = 0,                      # seed for randomly initialised weights
-                ) -> PreTrainedModel:
-    "A new student model of `teacher`'s family with any depth, width, head counts and FFN widths."
-    a, tcfg = arch_for(teacher), teacher.config
-    t_layers = globals()['layers'](teacher)
-    if init is None: init = 'random' if hidden not in (None, getattr(tcfg, a.cfg_hidden)) else 'every_other'
-    if init not in ('every_other', 'first', 'random'):
-        if any(v is not None for v in (layers, hidden, heads, ffn)):
-            raise ModelError("init from a checkpoint takes its shape from the checkpoint: leave layers, hidden, heads and ffn unset")
-        s = load_teacher(init, seed=seed)
-        if s.config.vocab_size != tcfg.vocab_size:
-            raise ModelError(f"{init!r} has a vocabulary of {s.config.vocab_size}, the teacher {tcfg.vocab_size}: "
-                             "distillation needs both to read the same token ids")
-        fit_head(s, _label_kwargs_of(tcfg), seed)
-        s.config.edgemin_student_of = {'layers': None, 'init': str(init)}
-        return s.eval()
+# %% ../nbs/10_distill.ipynb #c98b1446
+def _student_from_checkpoint(teacher: PreTrainedModel, init: str, seed: int) -> PreTrainedModel:
+    "A student that starts from checkpoint `init`, with the teacher's task head size."
+    s = load_teacher(init, seed=seed)
+    if s.config.vocab_size != teacher.config.vocab_size:
+        raise ModelError(f"{init!r} has a vocabulary of {s.config.vocab_size}, the teacher {teacher.config.vocab_size}: "
+                         "distillation needs both to read the same token ids")
+    fit_head(s, _label_kwargs_of(teacher.config), seed)
+    s.config.edgemin_student_of = {'layers': None, 'init': str(init)}
+    return s.eval()
+
+def _copy_layers(s: PreTrainedModel, teacher: PreTrainedModel, copy_from: list[int]):
+    "Copy into `s` the teacher's embeddings, head and layers `copy_from` (the leading heads / neurons where `s` is narrower)."
+    a = arch_for(teacher)
+    sd, t_sd = s.state_dict(), teacher.state_dict()
+    head = f'{s.base_model_prefix}.{a.layers}.'
+    for k in sd:
+        tk = k
+        if k.startswith(head):
+            j, rest = k[len(head):].split('.', 1)
+            tk = f'{head}{copy_from[int(j)]}.{rest}'
+        if tk not in t_sd: continue
+        tv = t_sd[tk]
+        if tv.shape == sd[k].shape: sd[k] = tv.clone()
+        elif tv.ndim == sd[k].ndim and all(x <= y for x, y in zip(sd[k].shape, tv.shape)):
+            sd[k] = tv[tuple(slice(0, x) for x in sd[k].shape)].clone()
+        else: raise ModelError(f"cannot copy {tk}: shape {tuple(tv.shape)} vs {tuple(sd[k].shape)}")
+    s.load_state_dict(sd)
+
+# %% ../nbs/10_distill.ipynb #2598060c
+def _student_shape(teacher: PreTrainedModel, layers, hidden, heads, ffn, init: str) -> dict:
+    "The student's shape: copied teacher layers (or None), hidden size, head size, per-layer heads and FFN widths."
+    a, tcfg, t_layers = arch_for(teacher), teacher.config, globals()['layers'](teacher)
     layers = 4 if layers is None else layers
     copy_from = list(layers) if not isinstance(layers, int) else None
     n = len(copy_from) if copy_from is not None else int(layers)
@@ -84,35 +94,39 @@ def make_student(teacher: PreTrainedModel,
     else:
         d = hidden // max(heads_l)
         if d * max(heads_l) != hidden: raise ModelError(f"hidden={hidden} is not a multiple of heads={max(heads_l)}")
-    nominal = hidden // d
-    cfg = type(tcfg)(**{**tcfg.to_dict(), a.cfg_layers: n, a.cfg_hidden: hidden, a.cfg_heads: nominal,
-                        a.cfg_ffn: max(ffn_l), 'edgemin_shapes': None, 'edgemin_vocab': None, 'edgemin_has_task_head': copying})
+    return dict(copy_from=copy_from if copying else None, n=n, hidden=hidden, head_dim=d, heads=heads_l, ffn=ffn_l)
+
+# %% ../nbs/10_distill.ipynb #d22aa952
+def make_student(teacher: PreTrainedModel,
+                 layers: int | Sequence[int] | None = None,  # number of layers (default 4), or the teacher layers to copy
+                 hidden: int | None = None,          # hidden size; default the teacher's
+                 heads: int | Sequence[int] | None = None,  # heads, per layer if a list; default the teacher's
+                 ffn: int | Sequence[int] | None = None,    # FFN width, per layer if a list; default the teacher's
+                 init: str | None = None,            # 'every_other', 'first', 'random', or a checkpoint; default: 'every_other'
+                                                     # at the teacher's width, 'random' at another
+                 seed: int = 0,                      # seed for randomly initialised weights
+                ) -> PreTrainedModel:
+    "A new student model of `teacher`'s family with any depth, width, head counts and FFN widths."
+    a, tcfg = arch_for(teacher), teacher.config
+    if init is None: init = 'random' if hidden not in (None, getattr(tcfg, a.cfg_hidden)) else 'every_other'
+    if init not in ('every_other', 'first', 'random'):
+        if any(v is not None for v in (layers, hidden, heads, ffn)):
+            raise ModelError("init from a checkpoint takes its shape from the checkpoint: leave layers, hidden, heads and ffn unset")
+        return _student_from_checkpoint(teacher, init, seed)
+    sh = _student_shape(teacher, layers, hidden, heads, ffn, init)
+    n, nominal, top = sh['n'], sh['hidden'] // sh['head_dim'], max(sh['ffn'])
+    cfg = type(tcfg)(**{**tcfg.to_dict(), a.cfg_layers: n, a.cfg_hidden: sh['hidden'], a.cfg_heads: nominal, a.cfg_ffn: top,
+                        'edgemin_shapes': None, 'edgemin_vocab': None, 'edgemin_has_task_head': sh['copy_from'] is not None})
     torch.manual_seed(seed)
     s = AutoModelForSequenceClassification.from_config(cfg)
-    for i in range(n):                                    # the shape first: per-layer heads and FFN widths
-        if heads_l[i] != nominal or ffn_l[i] != max(ffn_l):
-            slice_layer(s, i, range(heads_l[i]) if heads_l[i] != nominal else None,
-                        range(ffn_l[i]) if ffn_l[i] != max(ffn_l) else None, allow_empty=True)
+    for i, (h, f) in enumerate(zip(sh['heads'], sh['ffn'])):          # the shape first: per-layer heads and FFN widths
+        if h != nominal or f != top: slice_layer(s, i, range(h) if h != nominal else None, range(f) if f != top else None, allow_empty=True)
     te = teacher.get_input_embeddings()
-    if isinstance(te, TrimmedEmbedding):                             # the teacher's vocabulary, read the same way
+    if isinstance(te, TrimmedEmbedding):                                # the teacher's vocabulary, read the same way
         trim_vocab(s, te.kept_ids().tolist(), te.unk_id, split=(getattr(tcfg, 'edgemin_vocab', None) or {}).get('split', False))
-    if copying:                                           # then the weights: the leading heads / neurons of each teacher layer
-        sd, t_sd = s.state_dict(), teacher.state_dict()
-        head = f'{s.base_model_prefix}.{a.layers}.'
-        for k in sd:
-            tk = k
-            if k.startswith(head):
-                j, rest = k[len(head):].split('.', 1)
-                tk = f'{head}{copy_from[int(j)]}.{rest}'
-            if tk not in t_sd: continue
-            tv = t_sd[tk]
-            if tv.shape == sd[k].shape: sd[k] = tv.clone()
-            elif tv.ndim == sd[k].ndim and all(x <= y for x, y in zip(sd[k].shape, tv.shape)):
-                sd[k] = tv[tuple(slice(0, x) for x in sd[k].shape)].clone()
-            else: raise ModelError(f"cannot copy {tk}: shape {tuple(tv.shape)} vs {tuple(sd[k].shape)}")
-        s.load_state_dict(sd)
+    if sh['copy_from'] is not None: _copy_layers(s, teacher, sh['copy_from'])   # then the weights of the copied layers
     s.config.edgemin_shapes = shapes(s)
-    s.config.edgemin_student_of = {'layers': copy_from if copying else None, 'init': init}
+    s.config.edgemin_student_of = {'layers': sh['copy_from'], 'init': init}
     return s.eval()
 
 def _label_kwargs_of(cfg) -> dict:
@@ -308,7 +322,7 @@ class MiniLMv1:
     attention_weight: float = 1.0
     value_weight: float = 1.0
 
-# %% ../nbs/10_distill.ipynb #59804402
+# %% ../nbs/10_distill.ipynb #35840c91
 class _DistilBERTLoss(ObjectiveLoss):
     hidden, predictive = True, True
     def __init__(self, cfg, teacher, student):
@@ -337,6 +351,7 @@ def pkd_mapping(n_teacher: int, n_student: int, kind: str) -> list[tuple[int, in
     if kind == 'last': return [(j, n_teacher - n_student + j) for j in range(1, n_student)]
     raise ValueError(f"PKD mapping must be 'skip' or 'last', got {kind!r}")
 
+# %% ../nbs/10_distill.ipynb #1a08fc76
 class _PKDLoss(ObjectiveLoss):
     hidden, predictive = True, True
     def __init__(self, cfg, teacher, student):
@@ -362,7 +377,7 @@ class PKD:
     def __post_init__(self):
         if self.mapping not in ('skip', 'last'): raise ValueError(f"PKD.mapping must be 'skip' or 'last', got {self.mapping!r}")
 
-# %% ../nbs/10_distill.ipynb #ce0ef78f
+# %% ../nbs/10_distill.ipynb #f72583e1
 class _TinyBERTLoss(ObjectiveLoss):
     hidden = True
     def __init__(self, cfg, teacher, student):
@@ -399,6 +414,7 @@ class TinyBERT:
     def __post_init__(self):
         if self.stage not in ('intermediate', 'prediction'): raise ValueError(f"TinyBERT.stage must be 'intermediate' or 'prediction', got {self.stage!r}")
 
+# %% ../nbs/10_distill.ipynb #c4f717a0
 class _MLKDLoss(ObjectiveLoss):
     hidden = True
     def __init__(self, cfg, teacher, student):
@@ -428,7 +444,7 @@ class MLKD:
     attention_relation_weight: float = 1.0
     relation_heads: int | None = None
 
-# %% ../nbs/10_distill.ipynb #b7bb0c0c
+# %% ../nbs/10_distill.ipynb #07981489
 def objective_from_dict(d: dict):
     "An objective from `{'kind': ..., **settings}`, naming an unknown kind or field."
     d = dict(d)
@@ -456,6 +472,7 @@ class Phase:
             w = getattr(o, 'weight', 1.0)
             if isinstance(w, bool) or not isinstance(w, (int, float)): raise ValueError(f"{o!r}: weight must be a number, got {w!r}")
 
+# %% ../nbs/10_distill.ipynb #07d6333c
 @dataclass(frozen=True)
 class DistillConfig(Config):
     "How to distill: phases of objectives, and the optimisation settings shared by the phases."
@@ -577,7 +594,7 @@ def _phase_loss(losses: list, weights: list, teacher, regression: bool, cache: d
         return total, parts
     return loss_fn
 
-# %% ../nbs/10_distill.ipynb #f1238e3e
+# %% ../nbs/10_distill.ipynb #56f5365a
 @dataclass
 class DistillRecord:
     "What a distillation run did: per-phase training records (every loss component per epoch), dev metrics, retention."
@@ -610,6 +627,7 @@ class DistillRecord:
                 f"{self.samples_per_s:.1f} samples/s\n\n| phase | epoch | step | loss components | dev {main} |\n|---|---|---|---|---|\n"
                 + '\n'.join(rows))
 
+# %% ../nbs/10_distill.ipynb #c1c8ffb3
 def distill(student: nn.Module,             # the student (not modified): `make_student(teacher, ...)` or any model
             teacher: nn.Module,             # a fine-tuned teacher (not modified)
             data: TaskData,                 # from `prepare`, tokenized with the teacher's tokenizer

@@ -170,7 +170,7 @@ def mask_heads(model: nn.Module,
     finally:
         for h in handles: h.remove()
 
-# %% ../nbs/03_models.ipynb #2d855aec
+# %% ../nbs/03_models.ipynb #7ac2a3fd
 def _take(lin: nn.Linear, idx: torch.Tensor, dim: int) -> nn.Linear:
     "A new `nn.Linear` keeping rows (dim 0: outputs) or columns (dim 1: inputs) `idx` of `lin`."
     w = lin.weight.detach().index_select(dim, idx)
@@ -201,6 +201,7 @@ class EmptyAttention(nn.Module):
         x = hidden_states.new_zeros(*hidden_states.shape[:-1], 0)               # (B, T, 0): no heads
         return (getattr(self, self.out_name)(x) if self.out_name else x), None
 
+# %% ../nbs/03_models.ipynb #a6f207a4
 def slice_layer(model: nn.Module, i: int,
                 keep_heads: Sequence[int] | None = None,    # head indices to keep; None keeps all
                 keep_neurons: Sequence[int] | None = None,  # FFN neuron indices to keep (at least one); None keeps all

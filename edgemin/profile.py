@@ -65,7 +65,7 @@ def flops(model: nn.Module,
     out['total'] = sum(out.values())
     return out
 
-# %% ../nbs/08_profile.ipynb #c514801a
+# %% ../nbs/08_profile.ipynb #bae811a1
 @contextmanager
 def eager_attention(model: nn.Module):
     "Context manager: run `model` with eager (unfused) attention, restoring its attention implementation after."
@@ -102,6 +102,7 @@ def _forward(model: nn.Module, inputs: dict):
     "One inference pass."
     with torch.inference_mode(): return model(**inputs).logits
 
+# %% ../nbs/08_profile.ipynb #64261e1b
 def measured_flops(model: nn.Module, seq_len: int = 128, batch: int = 1) -> int:
     "FLOPs of one forward pass as counted by PyTorch's `FlopCounterMode`, under eager attention."
     inputs = dummy_inputs(model, batch, seq_len)
@@ -246,7 +247,7 @@ def environment() -> dict:
                 python=platform.python_version(), torch=torch.__version__, transformers=transformers.__version__,
                 onnxruntime=_version('onnxruntime'), edgemin=edgemin.__version__, platform=platform.platform())
 
-# %% ../nbs/08_profile.ipynb #9f8ed924
+# %% ../nbs/08_profile.ipynb #4dd39a0e
 @dataclass
 class Profile:
     "Measurements of one model on one machine: plain data, JSON-ready."
@@ -282,6 +283,7 @@ class Profile:
                  for l in self.latency]
         return '\n'.join(rows)
 
+# %% ../nbs/08_profile.ipynb #1dd8a875
 def _si(x: float) -> str:
     "A number with an SI prefix and 3 significant digits: 22.7 M."
     for div, pre in ((1e12, ' T'), (1e9, ' G'), (1e6, ' M'), (1e3, ' k')):

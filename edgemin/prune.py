@@ -55,7 +55,7 @@ class PruneConfig(Config):
         self.require('is not allowed', calib_batches=self.calib_batches >= 1, calib_batch_size=self.calib_batch_size >= 1,
                      iterations=self.iterations >= 1, vocab_min_count=self.vocab_min_count >= 1)
 
-# %% ../nbs/11_prune.ipynb #f30d3f5f
+# %% ../nbs/11_prune.ipynb #f7d58e72
 def _calib_loss(model, batch, loss: str, teacher) -> torch.Tensor:
     "The loss whose gradients rank heads and neurons: task loss, or KL(teacher ‖ model) on the predictions."
     out = model(**model_inputs(batch))
@@ -66,6 +66,7 @@ def _calib_loss(model, batch, loss: str, teacher) -> torch.Tensor:
     if model.config.num_labels == 1: return F.mse_loss(out.logits, t)
     return F.kl_div(out.logits.log_softmax(-1), t.log_softmax(-1), log_target=True, reduction='batchmean')
 
+# %% ../nbs/11_prune.ipynb #6acc8ea6
 def importance(model: nn.Module,                 # the model to score (not modified)
                data: TaskData,                   # calibration batches come from its training split
                kind: str = 'michel',             # 'michel', 'grad_norm' or 'random'
@@ -111,6 +112,7 @@ def importance(model: nn.Module,                 # the model to score (not modif
         for h in hooks: h.remove()
     return [s.numpy() for s in h_score], [s.numpy() for s in f_score]
 
+# %% ../nbs/11_prune.ipynb #0263f117
 def normalize_by_layer(scores: list[np.ndarray]) -> list[np.ndarray]:
     "Divide each layer's scores by their L2 norm (Michel et al. 2019); empty or all-zero layers are left as they are."
     return [s / np.linalg.norm(s) if len(s) and np.linalg.norm(s) > 0 else s for s in scores]
@@ -142,7 +144,7 @@ def choose_neurons(scores: list[np.ndarray], fraction: float) -> list[list[int]]
     "Per layer, the FFN neurons to keep after removing `fraction` of each layer's neurons (at least one kept)."
     return [sorted(np.argsort(-s, kind='stable')[:max(1, len(s) - int(round(fraction * len(s))))].tolist()) for s in scores]
 
-# %% ../nbs/11_prune.ipynb #fdf5b9b0
+# %% ../nbs/11_prune.ipynb #3ab9e3f4
 @dataclass
 class PruneRecord:
     "What pruning did: scores, what was removed, and metrics and profiles before, after pruning and after recovery."
@@ -180,6 +182,7 @@ class PruneRecord:
                 + ''.join(f"| pruned (step {i + 1}) | {d.get(m, float('nan')):.4f} |\n" for i, d in enumerate(self.dev_pruned))
                 + f"| final | {self.dev_after.get(m, float('nan')):.4f} |")
 
+# %% ../nbs/11_prune.ipynb #0d0a94e5
 def _check_data(model, data: TaskData):
     "Calibration data must be of the model's task."
     task = getattr(model.config, 'edgemin_task', None)
@@ -198,6 +201,7 @@ def prune_once(model: nn.Module, head_scores: list, ffn_scores: list, config: Pr
         if kh is not None or kf is not None: slice_layer(model, i, kh, kf, allow_empty=config.allow_empty_layers)
     return keep_h or [list(range(l.n_heads)) for l in layers(model)]
 
+# %% ../nbs/11_prune.ipynb #fed31412
 def prune(model: nn.Module,                     # a fine-tuned model (not modified)
           data: TaskData,                       # calibration (train split) and evaluation data of the model's task
           config: PruneConfig = PruneConfig(heads=0.3),

@@ -19,7 +19,7 @@ from transformers.modeling_outputs import SequenceClassifierOutput
 # %% auto #0
 __all__ = ['input_names', 'export_onnx', 'OnnxClassifier']
 
-# %% ../nbs/07_runtime.ipynb #8d6930e5
+# %% ../nbs/07_runtime.ipynb #7202c964
 def input_names(model_or_config) -> list[str]:
     "The ONNX input names for a model family."
     fam = arch_for(model_or_config).family
@@ -44,6 +44,7 @@ def export_onnx(model: nn.Module, path: str | Path, opset: int = 17) -> Path:
         raise ModelError(f"ONNX export of {type(model).__name__} failed ({type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''})") from None
     return path
 
+# %% ../nbs/07_runtime.ipynb #f033a429
 class OnnxClassifier(nn.Module):
     "An ONNX sequence classifier run by ONNX Runtime, called like a Hugging Face model (returns `.logits`)."
     def __init__(self, onnx_path: str | Path, config,

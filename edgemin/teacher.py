@@ -20,7 +20,7 @@ from transformers import AutoConfig, AutoModelForSequenceClassification, PreTrai
 # %% auto #0
 __all__ = ['fit_head', 'load_teacher', 'cache_dir', 'teacher_key', 'finetune_teacher', 'task_teacher']
 
-# %% ../nbs/09_teacher.ipynb #1e19eea0
+# %% ../nbs/09_teacher.ipynb #41209b7c
 def _label_kwargs(t: TaskSpec) -> dict:
     "Config fields that size a classifier for task `t`."
     if t.is_regression: return dict(num_labels=1, problem_type='regression')
@@ -43,6 +43,7 @@ def fit_head(model: PreTrainedModel, kw: dict, seed: int):
     elif getattr(model.config, 'edgemin_has_task_head', None) is None: model.config.edgemin_has_task_head = True
     for k, v in kw.items(): setattr(model.config, k, v)
 
+# %% ../nbs/09_teacher.ipynb #cf7dd55a
 def load_teacher(name_or_path: str | Path,           # Hub id, local directory, or 'minilm-l6'
                  task: str | TaskSpec | None = None, # size the head for this task; None keeps the checkpoint's head
                  seed: int = 0,                      # seed for a newly initialised task head
@@ -79,7 +80,7 @@ def load_teacher(name_or_path: str | Path,           # Hub id, local directory, 
     if t is not None: model.config.edgemin_task = t.name
     return model.eval()
 
-# %% ../nbs/09_teacher.ipynb #44ac514f
+# %% ../nbs/09_teacher.ipynb #785919e0
 def cache_dir() -> Path:
     "EdgeMIN's cache directory: $EDGEMIN_CACHE, default ~/.cache/edgemin."
     return Path(os.environ.get('EDGEMIN_CACHE') or Path.home()/'.cache'/'edgemin').expanduser()
@@ -101,6 +102,7 @@ def teacher_key(checkpoint, data: TaskData, config: FinetuneConfig) -> str:
             'config': conf, 'format': 1}
     return hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()[:16]
 
+# %% ../nbs/09_teacher.ipynb #bb5b4cb8
 def finetune_teacher(checkpoint,                        # Hub id, local directory or 'minilm-l6'
                      data: TaskData,                    # from `prepare`
                      config: FinetuneConfig = FinetuneConfig(),

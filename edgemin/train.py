@@ -98,7 +98,7 @@ class FinetuneRecord:
                 f"| epoch | step | train loss | dev {main} | dev loss |\n|---|---|---|---|---|\n" + '\n'.join(rows) +
                 f"\n\nBest: epoch {self.best.get('epoch', float('nan')):.2f}, dev {main} {self.best.get('dev', {}).get(main, float('nan')):.4f}")
 
-# %% ../nbs/06_train.ipynb #3a559a9a
+# %% ../nbs/06_train.ipynb #41ff8cf3
 def _optimizer(model, cfg: FinetuneConfig):
     "AdamW with no weight decay on biases and LayerNorm weights."
     decay, no_decay = [], []
@@ -118,6 +118,7 @@ def task_loss(model, batch) -> tuple[torch.Tensor, dict]:
     loss = model(**batch).loss
     return loss, {'task': loss.detach()}
 
+# %% ../nbs/06_train.ipynb #5dacd679
 def train(model,                        # the model to train (trained in place: callers pass a copy)
           data: TaskData,               # needs a 'train' split and an evaluation split
           config: FinetuneConfig,
@@ -173,6 +174,7 @@ def train(model,                        # the model to train (trained in place: 
     acc.free_memory()
     return out.cpu().eval(), rec
 
+# %% ../nbs/06_train.ipynb #8fdf0e90
 def finetune(model,                     # a sequence classifier (not modified)
              data: TaskData,            # from `prepare`; needs a 'train' split and an evaluation split
              config: FinetuneConfig = FinetuneConfig(),

@@ -98,7 +98,7 @@ def plot_tradeoff(points: Sequence[dict],          # dicts with a 'name', the x 
     ax.set_xlabel(x); ax.set_ylabel(y); ax.set_title(title); ax.grid(alpha=0.3); ax.legend(loc='lower right')
     return fig
 
-# %% ../nbs/14_viz.ipynb #d511c0f5
+# %% ../nbs/14_viz.ipynb #8512d6cb
 def _widgets():
     "ipywidgets, or a clear error saying how to get it."
     try: import ipywidgets
@@ -125,6 +125,7 @@ def _live() -> bool:
     from IPython import get_ipython
     return getattr(get_ipython(), 'kernel', None) is not None
 
+# %% ../nbs/14_viz.ipynb #ab9eb5db
 class _Explorer:
     "Shared plumbing: an output area that shows the current figure, and display in notebooks."
     @property
@@ -154,7 +155,7 @@ class _Explorer:
         data['text/plain'] = f"{type(self).__name__}: interactive with ipywidgets in Jupyter; this is its current plot"
         return data
 
-# %% ../nbs/14_viz.ipynb #ea267933
+# %% ../nbs/14_viz.ipynb #f5c3e599
 KINDS = {'Q-Q': 'qq', 'K-K': 'kk', 'V-V': 'vv', 'attention': 'attention'}
 
 def _map_layer(i: int, n_student: int, n_teacher: int) -> int:
@@ -171,6 +172,7 @@ def _dev_examples(cfg: dict, n: int) -> list:
     cols = [list(ds[c][:n]) for c in t.text_cols]
     return [c[0] if len(c) == 1 else tuple(c) for c in zip(*cols)]
 
+# %% ../nbs/14_viz.ipynb #bb5d4422
 class RelationExplorer(_Explorer):
     "Teacher and student self-attention relations of a run, for any sentence, layer, relation type and relation head."
     def __init__(self, run_dir,                    # a run directory with teacher/ and a student stage
@@ -260,11 +262,12 @@ class RelationExplorer(_Explorer):
             self.status.value = f"<b>cannot draw:</b> {e}"; return
         self._draw(f)
 
+# %% ../nbs/14_viz.ipynb #c5ac1a87
 def explore_relations(run_dir, **kwargs) -> RelationExplorer:
     "The attention-relation explorer of a run directory (see `RelationExplorer`); display it in a notebook."
     return RelationExplorer(run_dir, **kwargs)
 
-# %% ../nbs/14_viz.ipynb #61c0c057
+# %% ../nbs/14_viz.ipynb #52617a3b
 class HeadImportanceExplorer(_Explorer):
     "Head importance of a run's pruning stage, with what pruning a given fraction of heads would remove and save."
     def __init__(self, run_dir):
@@ -329,11 +332,12 @@ class HeadImportanceExplorer(_Explorer):
                              f"FLOPs {b['flops'] / 1e9:.3f}G → <b>{e['flops'] / 1e9:.3f}G</b> · latency {lat}")
         self._draw(self.figure(fr))
 
+# %% ../nbs/14_viz.ipynb #a0c7541d
 def explore_head_importance(run_dir) -> HeadImportanceExplorer:
     "The head-importance explorer of a run directory (see `HeadImportanceExplorer`); display it in a notebook."
     return HeadImportanceExplorer(run_dir)
 
-# %% ../nbs/14_viz.ipynb #23140093
+# %% ../nbs/14_viz.ipynb #80d33d7f
 AXES = {'size_mb': 'size on disk (MB)', 'params_m': 'parameters (M)', 'gflops': 'GFLOPs per sequence',
         'latency_bs1_ms': 'latency, batch 1 (ms)', 'latency_bsmax_ms': 'latency, largest batch (ms)'}
 
@@ -364,6 +368,7 @@ def run_points(*paths, final_only: bool = False) -> list[dict]:
                         'largest_batch': bmax, **s['metrics']})
     return pts
 
+# %% ../nbs/14_viz.ipynb #135670df
 class TradeoffExplorer(_Explorer):
     "Accuracy against size, latency or FLOPs over the stages of runs and the configurations of sweeps."
     def __init__(self, *paths, final_only: bool = False):
@@ -411,6 +416,7 @@ class TradeoffExplorer(_Explorer):
         self._draw(self.figure(c['x'].value, c['y'].value, c['log_x'].value, c['point'].value))
         self.info.value = self.details(c['point'].value) if c['point'].value is not None else ''
 
+# %% ../nbs/14_viz.ipynb #4e80d471
 def explore_tradeoffs(*paths, final_only: bool = False) -> TradeoffExplorer:
     "The trade-off explorer over the runs in or under `paths` (see `TradeoffExplorer`); display it in a notebook."
     return TradeoffExplorer(*paths, final_only=final_only)

@@ -19,7 +19,7 @@ from transformers import PreTrainedModel
 __all__ = ['TrimmedEmbedding', 'trim_vocab', 'can_split_words', 'char_piece_ids', 'trim_tokenizer', 'split_vocab',
            'tokenizer_for', 'data_for', 'seen_token_ids', 'token_coverage', 'unknown_share', 'trim_to_task']
 
-# %% ../nbs/04_vocab.ipynb #8fcf80cb
+# %% ../nbs/04_vocab.ipynb #de11832f
 class TrimmedEmbedding(nn.Module):
     "Word embeddings for a subset of the vocabulary, looked up by the original token ids through `remap`."
     def __init__(self, weight: torch.Tensor, remap: torch.Tensor, unk_id: int, padding_idx: int | None = None):
@@ -36,6 +36,7 @@ class TrimmedEmbedding(nn.Module):
         return ids[(self.remap != self.remap[self.unk_id]) | (ids == self.unk_id)]
     def extra_repr(self) -> str: return f"{self.num_embeddings} of {len(self.remap)} tokens, dim {self.embedding_dim}"
 
+# %% ../nbs/04_vocab.ipynb #6f48cf24
 def trim_vocab(model: PreTrainedModel,
                keep_ids: Sequence[int],     # original token ids to keep (the unknown token is always kept)
                unk_id: int,                 # the tokenizer's unknown-token id: dropped ids map to its row

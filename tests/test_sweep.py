@@ -8,7 +8,8 @@ import pytest
 from edgemin.data import tiny_tokenizer
 from edgemin.models import tiny_model
 from edgemin.checkpoint import save_model
-from edgemin.pipeline import RunConfig, sweep, ablate, run_many
+from edgemin.runconfig import RunConfig
+from edgemin.sweeps import sweep, ablate, run_many
 
 @pytest.fixture(scope='module')
 def tiny(tmp_path_factory):
