@@ -14,12 +14,12 @@ from .runtime import OnnxClassifier
 from .quantize import QuantizeRecord
 
 # %% auto #0
-__all__ = ['SNIPPET', 'write_bundle', 'save_bundle', 'model_card']
+__all__ = ['SNIPPET', 'bundle_length', 'write_bundle', 'save_bundle', 'model_card']
 
-# %% ../nbs/13_bundle.ipynb #46b76d93
+# %% ../nbs/13_bundle.ipynb #ca923e65
 SNIPPET = '''import json, numpy as np, onnxruntime as ort
 from tokenizers import Tokenizer
-tok = Tokenizer.from_file("tokenizer.json"); tok.enable_padding(); tok.enable_truncation(128)
+tok = Tokenizer.from_file("tokenizer.json"); tok.enable_padding(); tok.enable_truncation(MAX_LENGTH)
 labels = json.load(open("config.json"))["id2label"]
 sess = ort.InferenceSession("model.onnx", providers=["CPUExecutionProvider"])
 enc = tok.encode_batch(["a gripping, beautifully acted film", "flat and lifeless"])
@@ -28,25 +28,38 @@ feeds = {"input_ids": np.array([e.ids for e in enc]), "attention_mask": np.array
 feeds = {i.name: feeds[i.name].astype(np.int64) for i in sess.get_inputs()}
 print([labels[str(i)] for i in sess.run(None, feeds)[0].argmax(-1)])'''
 
+def bundle_length(model: OnnxClassifier, tokenizer, max_length: int | None = None) -> int:
+    "The length a bundle truncates inputs to: `max_length` if given, else the tokenizer's, within the model's positions."
+    positions = getattr(model.config, 'max_position_embeddings', None) or 512
+    if getattr(model.config, 'model_type', None) == 'roberta': positions -= (getattr(model.config, 'pad_token_id', 1) or 1) + 1
+    n = max_length or getattr(tokenizer, 'model_max_length', None) or positions
+    return int(min(n, positions))
+
 def write_bundle(model: OnnxClassifier, folder: Path, tokenizer, record: QuantizeRecord | None = None,
-                 profile: dict | None = None) -> Path:
+                 profile: dict | None = None,
+                 max_length: int | None = None,   # truncate inputs to this many tokens (default: the tokenizer's, within the model's positions)
+                ) -> Path:
     "Write the bundle's files (ONNX model, tokenizer, config, model card) into an existing `folder`."
     if not isinstance(model, OnnxClassifier): raise ModelError("a bundle holds an ONNX Runtime model: quantize with backend='onnxruntime'")
+    n = bundle_length(model, tokenizer, max_length)
     shutil.copyfile(model.onnx_path, folder/'model.onnx')
     model.config.to_json_file(folder/'config.json', use_diff=False)      # complete: labels even when they are the defaults
-    tokenizer_for(model, tokenizer).save_pretrained(folder)          # trimmed to the kept tokens when the model reads text that way
-    (folder/'README.md').write_text(model_card(model, record, profile))
+    tok = tokenizer_for(model, tokenizer)                                 # trimmed to the kept tokens when the model reads text that way
+    old, tok.model_max_length = tok.model_max_length, n                   # the saved tokenizer truncates where the snippet does
+    try: tok.save_pretrained(folder)
+    finally: tok.model_max_length = old
+    (folder/'README.md').write_text(model_card(model, record, profile, n))
     if record is not None: (folder/'quantize_record.json').write_text(json.dumps(record.to_dict(), indent=1))
     return folder
 
 def save_bundle(model: OnnxClassifier, path: str | Path, tokenizer, record: QuantizeRecord | None = None,
-                profile: dict | None = None) -> Path:
+                profile: dict | None = None, max_length: int | None = None) -> Path:
     "Write a deployable bundle to `path` atomically (see `write_bundle`): an interrupted write leaves no partial bundle."
     if not isinstance(model, OnnxClassifier): raise ModelError("a bundle holds an ONNX Runtime model: quantize with backend='onnxruntime'")
-    with atomic_dir(path) as tmp: write_bundle(model, tmp, tokenizer, record, profile)
+    with atomic_dir(path) as tmp: write_bundle(model, tmp, tokenizer, record, profile, max_length)
     return Path(path)
 
-def model_card(model: OnnxClassifier, record: QuantizeRecord | None, profile: dict | None) -> str:
+def model_card(model: OnnxClassifier, record: QuantizeRecord | None, profile: dict | None, max_length: int = 128) -> str:
     "A short model card with the measured numbers and the ten-line snippet."
     c = model.config
     lines = [f"# {getattr(c, 'edgemin_task', 'task')} classifier, {record.config['mode'] if record else ''} quantized by EdgeMIN", '',
@@ -59,5 +72,5 @@ def model_card(model: OnnxClassifier, record: QuantizeRecord | None, profile: di
         for l in profile['latency']:
             lines.append(f"- latency, batch {l['batch']} × {l['seq_len']} tokens: median {l['median_ms']:.2f} ms, p90 {l['p90_ms']:.2f} ms "
                          f"({l['threads']} threads, {profile['environment']['cpu']})")
-    lines += ['', 'Measured by EdgeMIN on the machine named above; run it with onnxruntime and tokenizers alone:', '', '```python', SNIPPET, '```', '']
+    lines += ['', 'Measured by EdgeMIN on the machine named above; run it with onnxruntime and tokenizers alone:', '', '```python', SNIPPET.replace('MAX_LENGTH', str(max_length)), '```', '']
     return '\n'.join(lines)

@@ -16,7 +16,8 @@ import torch
 from transformers import AutoConfig, AutoModelForSequenceClassification, PreTrainedModel
 
 # %% auto #0
-__all__ = ['WEIGHTS', 'atomic_dir', 'write_model', 'save_model', 'check_dir', 'apply_shapes', 'build_model', 'load_model']
+__all__ = ['WEIGHTS', 'atomic_dir', 'write_model', 'save_model', 'check_dir', 'weight_files', 'check_weights', 'apply_shapes',
+           'build_model', 'load_model']
 
 # %% ../nbs/05_checkpoint.ipynb #01a66d97
 WEIGHTS = 'model.safetensors'
@@ -50,7 +51,7 @@ def save_model(model: PreTrainedModel, path: str | Path, tokenizer=None) -> Path
     with atomic_dir(path) as tmp: write_model(model, tmp, tokenizer)
     return Path(path)
 
-# %% ../nbs/05_checkpoint.ipynb #9c978815
+# %% ../nbs/05_checkpoint.ipynb #9a044634
 def check_dir(path: Path) -> Path:
     "The weights file of checkpoint directory `path`, or a `ModelError` saying what is missing."
     if not path.is_dir(): raise ModelError(f"Model directory {str(path)!r} does not exist")
@@ -62,10 +63,32 @@ def check_dir(path: Path) -> Path:
                          "Convert them where you trust the file: model.save_pretrained(dir, safe_serialization=True)")
     raise ModelError(f"{path} has no weights file: expected {WEIGHTS}")
 
+def weight_files(wf: Path) -> list[Path]:
+    "The safetensors files behind `wf` (itself, or the shards of an index), each checked to lie inside its directory."
+    if wf.name == WEIGHTS: return [wf]
+    try: shards = json.loads(wf.read_text())['weight_map'].values()
+    except (ValueError, KeyError, TypeError, AttributeError) as e:
+        raise ModelError(f"{wf}: not a safetensors shard index (expected a 'weight_map' of tensor -> file; {type(e).__name__})") from None
+    root, out = wf.parent.resolve(), set()
+    for f in shards:
+        p = (wf.parent/str(f)).resolve()
+        if p.parent != root: raise ModelError(f"{wf}: shard {f!r} lies outside the model directory {wf.parent}; refusing to read it")
+        out.add(p)
+    return sorted(out)
+
+def check_weights(wf: Path):
+    "Read the header of every safetensors file behind `wf` (no tensors): a clear error for a corrupt or truncated file."
+    from safetensors import safe_open
+    for f in weight_files(wf):
+        try:
+            with safe_open(str(f), framework='pt') as h: list(h.keys())
+        except Exception as e:
+            raise ModelError(f"{f}: not a readable safetensors file ({type(e).__name__}: {e}); re-save or re-download it") from None
+
 def _read_weights(wf: Path) -> dict:
     "A state dict from a safetensors file or a sharded safetensors index, with clear errors for corrupt files."
     from safetensors.torch import load_file
-    files = [wf] if wf.name == WEIGHTS else sorted({wf.parent/f for f in json.loads(wf.read_text())['weight_map'].values()})
+    files = weight_files(wf)
     sd = {}
     for f in files:
         try: sd.update(load_file(str(f)))
@@ -73,14 +96,23 @@ def _read_weights(wf: Path) -> dict:
             raise ModelError(f"{f}: not a readable safetensors file ({type(e).__name__}: {e}); re-save or re-download it") from None
     return sd
 
+def _check_shapes(s, ls: list) -> None:
+    "A clear error unless `s` is an `edgemin_shapes` record that fits the freshly built layers `ls`."
+    ok = isinstance(s, dict) and all(isinstance(s.get(k), list) and len(s[k]) == len(ls) for k in ('heads', 'ffn'))
+    ok = ok and all(isinstance(h, int) and 0 <= h <= l.n_heads for h, l in zip(s['heads'], ls))
+    ok = ok and all(isinstance(f, int) and 1 <= f <= l.ffn_dim for f, l in zip(s['ffn'], ls))
+    if not ok: raise ModelError(f"config.json's edgemin_shapes {s!r} does not fit a model of {len(ls)} layers with at most "
+                                f"{ls[0].n_heads if ls else 0} heads and {ls[0].ffn_dim if ls else 0} FFN neurons each")
+
 def apply_shapes(model: PreTrainedModel, s: dict):
     "Shrink the layers of a freshly built `model` to the recorded per-layer head counts and FFN widths."
+    _check_shapes(s, layers(model))
     for i, l in enumerate(layers(model)):
         if s['heads'][i] != l.n_heads or s['ffn'][i] != l.ffn_dim:
             slice_layer(model, i, range(s['heads'][i]) if s['heads'][i] != l.n_heads else None,
                         range(s['ffn'][i]) if s['ffn'][i] != l.ffn_dim else None, allow_empty=True)
 
-# %% ../nbs/05_checkpoint.ipynb #e80bbd47
+# %% ../nbs/05_checkpoint.ipynb #93976908
 def build_model(cfg) -> PreTrainedModel:
     "A randomly initialised sequence classifier for `cfg`, with the per-layer shapes (`edgemin_shapes`) and trimmed vocabulary (`edgemin_vocab`) it records."
     arch_for(cfg)
@@ -97,7 +129,10 @@ def load_model(path: str | Path) -> PreTrainedModel:
     wf = check_dir(path)
     model = build_model(AutoConfig.from_pretrained(path, trust_remote_code=False))
     sd = _read_weights(wf)
-    res = model.load_state_dict(sd, strict=False)
+    try: res = model.load_state_dict(sd, strict=False)
+    except RuntimeError as e:
+        raise ModelError(f"{wf}: weights do not fit {path/'config.json'} ({str(e).splitlines()[1].strip() if len(str(e).splitlines()) > 1 else e}); "
+                         "fix the config or re-save the model") from None
     missing = [k for k in res.missing_keys if not k.endswith('position_ids')]
     if missing or res.unexpected_keys:
         raise ModelError(f"{wf}: weights do not fit the config (missing {missing[:4]}, unexpected {res.unexpected_keys[:4]}); "

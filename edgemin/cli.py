@@ -14,13 +14,20 @@ __all__ = ['run_command', 'sweep_command', 'ablate_command', 'report_command', '
            'finetune_command', 'distill_command', 'prune_command', 'quantize_command', 'profile_command',
            'config_options', 'config_values', 'config_from', 'build_parser', 'main']
 
-# %% ../nbs/20_cli.ipynb #880a34ff
+# %% ../nbs/20_cli.ipynb #29e25992
+def _config_source(args) -> str | None:
+    "The config file or preset of `run`, `sweep` and `ablate`; a stray word beside --preset is named as a bad override."
+    if args.config and args.preset:
+        if not Path(args.config).is_file():
+            raise ValueError(f"{args.config!r} is neither key=value (an override, e.g. prune.heads=0.4) nor a config file")
+        raise ValueError("give a config file or --preset, not both")
+    return args.preset or args.config
+
 def run_command(args):
     "Run the pipeline and print the report table."
     from edgemin.runconfig import load_config, PRESETS
     from edgemin.runner import run
-    if args.config and args.preset: raise ValueError("give a config file or --preset, not both")
-    cfg = load_config(args.preset or args.config, args.overrides)
+    cfg = load_config(_config_source(args), args.overrides)
     out = Path(args.out or Path('runs')/cfg.name)
     t0 = time.perf_counter()
     rep = run(cfg, out)
@@ -42,19 +49,19 @@ def sweep_command(args):
     "Run a grid of configurations."
     from edgemin.runconfig import load_config
     from edgemin.sweeps import sweep, sweep_configs
-    base = load_config(args.preset or args.config, args.overrides)
+    base = load_config(_config_source(args), args.overrides)
     grid = _grid(args.grid)
     sweep_configs(base, grid)                               # validate every point before any work
     rows = sweep(base, grid, args.out or Path('runs')/f'{base.name}-sweep', workers=args.workers, ray=args.ray)
     print(json.dumps(rows, indent=1))
     return rows
 
-# %% ../nbs/20_cli.ipynb #446c1426
+# %% ../nbs/20_cli.ipynb #31ec5d3e
 def ablate_command(args):
     "Run stage orders and leave-one-stage-out variants over seeds."
     from edgemin.runconfig import load_config
     from edgemin.sweeps import ablate, ABLATIONS
-    base = load_config(args.preset or args.config, args.overrides)
+    base = load_config(_config_source(args), args.overrides)
     variants = args.variants or list(ABLATIONS)
     bad = [v for v in variants if v not in ABLATIONS]
     if bad: raise ValueError(f"unknown ablation {bad[0]!r}; known: {list(ABLATIONS)}")
@@ -106,7 +113,15 @@ def data_command(args) -> dict:
         print(f"done in {summary['seconds']:.1f} s")
     return summary
 
-# %% ../nbs/20_cli.ipynb #f4c46172
+# %% ../nbs/20_cli.ipynb #27d3480c
+def _check_checkpoint(name_or_path: str | None):
+    "For a local model directory, the checks `load_teacher` makes, done before any data is loaded: one early error."
+    if not name_or_path: return
+    from edgemin.data import resolve_checkpoint
+    from edgemin.checkpoint import check_dir, check_weights
+    p = Path(resolve_checkpoint(name_or_path)).expanduser()
+    if p.exists() or str(name_or_path).startswith(('.', '/', '~')): check_weights(check_dir(p))
+
 def _add_data_args(p: argparse.ArgumentParser):
     "The data options shared by the training commands."
     p.add_argument('--task', required=True, help='GLUE task name (sst2, mrpc, rte, cola, stsb, qqp, mnli, qnli, wnli)')
@@ -123,6 +138,7 @@ def finetune_command(args):
     from edgemin.teacher import finetune_teacher
     from edgemin.checkpoint import save_model
     cfg = config_from(args, FinetuneConfig)
+    _check_checkpoint(args.teacher)
     data = prepare(args.task, args.teacher, max_length=args.max_length, data_dir=args.data_dir,
                    train_fraction=args.train_fraction, max_train=args.max_train, seed=args.data_seed)
     model, rec = finetune_teacher(args.teacher, data, cfg, cache=False if args.no_cache else None)
@@ -131,7 +147,7 @@ def finetune_command(args):
     if args.out: print(f"saved to {save_model(model, args.out, data.tokenizer)}")
     return rec
 
-# %% ../nbs/20_cli.ipynb #ad7808f0
+# %% ../nbs/20_cli.ipynb #3acc1cd0
 def distill_command(args):
     "Distill a teacher into a new student and save it."
     from edgemin.data import get_task, prepare
@@ -140,6 +156,7 @@ def distill_command(args):
     from edgemin.distill import DistillConfig, distill, make_student, recipe
     t = get_task(args.task)
     cfg = recipe(args.objective, epochs=args.epochs, max_steps=args.max_steps, **config_values(args, DistillConfig))
+    _check_checkpoint(args.teacher)
     teacher = load_teacher(args.teacher, task=t)
     if not getattr(teacher.config, 'edgemin_has_task_head', True):
         raise ModelError(f"{args.teacher} has no {t.name} head yet: fine-tune it first (edgemin finetune --task {t.name} --teacher {args.teacher} --out DIR)")
@@ -155,7 +172,7 @@ def distill_command(args):
         print(f"saved to {out}")
     return rec
 
-# %% ../nbs/20_cli.ipynb #b32a5988
+# %% ../nbs/20_cli.ipynb #8692b10e
 def prune_command(args):
     "Prune a model and save it."
     from edgemin.data import get_task, prepare
@@ -167,6 +184,7 @@ def prune_command(args):
     if args.recover_epochs < 0: raise ValueError(f"--recover-epochs must be >= 0 (0: no recovery), got {args.recover_epochs}")
     rec_cfg = recipe('hinton', epochs=args.recover_epochs, lr=args.lr, batch_size=args.batch_size, seed=args.seed) if args.recover_epochs > 0 else None
     cfg = config_from(args, PruneConfig, recover=rec_cfg)
+    for m in (args.model, args.teacher): _check_checkpoint(m)
     model = load_teacher(args.model, task=t)
     teacher = load_teacher(args.teacher, task=t) if args.teacher else None
     data = prepare(t, args.model, max_length=args.max_length, data_dir=args.data_dir,
@@ -179,7 +197,7 @@ def prune_command(args):
         print(f"saved to {out}")
     return rec
 
-# %% ../nbs/20_cli.ipynb #8a6788a3
+# %% ../nbs/20_cli.ipynb #7d92c6ae
 def quantize_command(args):
     "Quantize a model; write a bundle (ONNX Runtime) or a record (PyTorch backends)."
     from edgemin.data import load_tokenizer, prepare
@@ -202,7 +220,7 @@ def quantize_command(args):
         out = Path(args.out)
         if isinstance(q, OnnxClassifier):          # an ONNX model is deployable as a bundle
             prof = profile(q, seq_len=min(128, args.max_length), batch_sizes=(1,), runs=args.runs).to_dict()
-            save_bundle(q, out, load_tokenizer(args.model), rec, prof)
+            save_bundle(q, out, load_tokenizer(args.model), rec, prof, max_length=args.max_length)
             print(f"bundle written to {out} (run it with onnxruntime and tokenizers alone: see {out/'README.md'})")
         else:
             out.mkdir(parents=True, exist_ok=True)
@@ -210,12 +228,13 @@ def quantize_command(args):
             print(f"record written to {out/'quantize_record.json'} (PyTorch-quantized models are not saved: use the onnxruntime backend to deploy)")
     return rec
 
-# %% ../nbs/20_cli.ipynb #5510df48
+# %% ../nbs/20_cli.ipynb #34097161
 def profile_command(args):
     "Profile a saved model and print the table (and write JSON with --json)."
     import numpy as np
     from edgemin.data import get_task, prepare
     from edgemin.profile import profile
+    if args.json and not Path(args.json).parent.is_dir(): raise ValueError(f"--json {args.json}: the directory {Path(args.json).parent} does not exist")
     typical = args.typical_len
     if typical is None and args.task:               # the median token length of the task's evaluation split
         t = get_task(args.task)
@@ -229,7 +248,7 @@ def profile_command(args):
         print(f"wrote {args.json}")
     return p
 
-# %% ../nbs/20_cli.ipynb #204f7901
+# %% ../nbs/20_cli.ipynb #b9fbac85
 def _scalar(tp):
     "The scalar type (bool, int, float, str) an annotation stands for, `X | None` and `Literal` included; None for anything else."
     args = [a for a in typing.get_args(tp) if a is not type(None)] if typing.get_origin(tp) is not typing.Literal else []
@@ -260,8 +279,13 @@ def config_values(args: argparse.Namespace, cls: type) -> dict:
     return {o.name: getattr(args, o.name) for o in options(cls) if hasattr(args, o.name)}
 
 def config_from(args: argparse.Namespace, cls: type, **extra):
-    "A `cls` from the parsed options, plus the fields given in `extra`."
-    return cls(**config_values(args, cls), **extra)
+    "A `cls` from the parsed options, plus the fields given in `extra`; an invalid value is named by its option (`--heads`)."
+    from edgemin.config import ConfigError
+    values = config_values(args, cls)
+    try: return cls(**values, **extra)
+    except ConfigError as e:
+        if e.field in values and e.detail: raise e.renamed('--' + e.field.replace('_', '-')) from None
+        raise
 
 # %% ../nbs/20_cli.ipynb #a3fd69c5
 def _finetune_options(f: argparse.ArgumentParser):
@@ -392,10 +416,16 @@ def build_parser(command: str | None = '*',   # the command whose stage options 
         x.set_defaults(func=globals()[fn])
     return p
 
-# %% ../nbs/20_cli.ipynb #f5a3dff5
+# %% ../nbs/20_cli.ipynb #0881be49
 def _command_of(argv: list[str]) -> str | None:
     "The subcommand named in `argv` (its first word that is not an option), or None."
     return next((a for a in argv if not a.startswith('-')), None)
+
+def _os_message(e: OSError) -> str:
+    "An operating-system error in a user's words: what failed, on which path."
+    what = {28: 'the disk is full', 13: 'permission denied', 2: 'no such file or directory', 20: 'a path component is a file',
+            21: 'is a directory', 30: 'the file system is read-only'}.get(e.errno, e.strerror or type(e).__name__)
+    return f"{what}: {e.filename}" if e.filename else f"{what} ({e})"
 
 def main(argv: list[str] | None = None) -> int:
     "Run the `edgemin` command; input errors print one line and return 2."
@@ -404,7 +434,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command in ('run', 'sweep', 'ablate') and args.config and '=' in args.config:   # `--preset X a=b`: no file given
         args.overrides, args.config = [args.config, *args.overrides], None
     try: args.func(args)
-    except (DataError, ModelError, ValueError) as e:
-        print(f"edgemin {args.command}: error: {e}", file=sys.stderr)
-        return 2
-    return 0
+    except (DataError, ModelError, ValueError) as e: msg = str(e)
+    except OSError as e: msg = _os_message(e)
+    else: return 0
+    print(f"edgemin {args.command}: error: {msg}", file=sys.stderr)
+    return 2

@@ -21,9 +21,9 @@ from .teacher import fit_head, load_teacher
 from transformers import AutoModelForSequenceClassification, PreTrainedModel
 
 # %% auto #0
-__all__ = ['OBJECTIVES', 'DEFAULT_RECIPE', 'RECIPES', 'make_student', 'relation_logprobs', 'relation_kl', 'heads_concat',
-           'default_relation_heads', 'Views', 'model_inputs', 'views', 'register', 'ObjectiveLoss', 'TaskLoss',
-           'HintonKD', 'MiniLMv2', 'MiniLMv1', 'DistilBERTKD', 'pkd_mapping', 'PKD', 'TinyBERT', 'MLKD',
+__all__ = ['OBJECTIVES', 'DEFAULT_RECIPE', 'RECIPES', 'student_shape', 'make_student', 'relation_logprobs', 'relation_kl',
+           'heads_concat', 'default_relation_heads', 'Views', 'model_inputs', 'views', 'register', 'ObjectiveLoss',
+           'TaskLoss', 'HintonKD', 'MiniLMv2', 'MiniLMv1', 'DistilBERTKD', 'pkd_mapping', 'PKD', 'TinyBERT', 'MLKD',
            'objective_from_dict', 'objective_to_dict', 'Phase', 'DistillConfig', 'recipe', 'relations', 'DistillRecord',
            'distill']
 
@@ -65,8 +65,8 @@ def _copy_layers(s: PreTrainedModel, teacher: PreTrainedModel, copy_from: list[i
         else: raise ModelError(f"cannot copy {tk}: shape {tuple(tv.shape)} vs {tuple(sd[k].shape)}")
     s.load_state_dict(sd)
 
-# %% ../nbs/10_distill.ipynb #2598060c
-def _student_shape(teacher: PreTrainedModel, layers, hidden, heads, ffn, init: str) -> dict:
+# %% ../nbs/10_distill.ipynb #da12f2bb
+def student_shape(teacher: PreTrainedModel, layers, hidden, heads, ffn, init: str) -> dict:
     "The student's shape: copied teacher layers (or None), hidden size, head size, per-layer heads and FFN widths."
     a, tcfg, t_layers = arch_for(teacher), teacher.config, globals()['layers'](teacher)
     layers = 4 if layers is None else layers
@@ -96,7 +96,7 @@ def _student_shape(teacher: PreTrainedModel, layers, hidden, heads, ffn, init: s
         if d * max(heads_l) != hidden: raise ModelError(f"hidden={hidden} is not a multiple of heads={max(heads_l)}")
     return dict(copy_from=copy_from if copying else None, n=n, hidden=hidden, head_dim=d, heads=heads_l, ffn=ffn_l)
 
-# %% ../nbs/10_distill.ipynb #d22aa952
+# %% ../nbs/10_distill.ipynb #5307f4bb
 def make_student(teacher: PreTrainedModel,
                  layers: int | Sequence[int] | None = None,  # number of layers (default 4), or the teacher layers to copy
                  hidden: int | None = None,          # hidden size; default the teacher's
@@ -113,7 +113,7 @@ def make_student(teacher: PreTrainedModel,
         if any(v is not None for v in (layers, hidden, heads, ffn)):
             raise ModelError("init from a checkpoint takes its shape from the checkpoint: leave layers, hidden, heads and ffn unset")
         return _student_from_checkpoint(teacher, init, seed)
-    sh = _student_shape(teacher, layers, hidden, heads, ffn, init)
+    sh = student_shape(teacher, layers, hidden, heads, ffn, init)
     n, nominal, top = sh['n'], sh['hidden'] // sh['head_dim'], max(sh['ffn'])
     cfg = type(tcfg)(**{**tcfg.to_dict(), a.cfg_layers: n, a.cfg_hidden: sh['hidden'], a.cfg_heads: nominal, a.cfg_ffn: top,
                         'edgemin_shapes': None, 'edgemin_vocab': None, 'edgemin_has_task_head': sh['copy_from'] is not None})
@@ -515,7 +515,7 @@ class DistillConfig(Config):
                                 for p in d['phases'])
         return super().from_dict(d)
 
-# %% ../nbs/10_distill.ipynb #e0833ac2
+# %% ../nbs/10_distill.ipynb #be1ed7a7
 DEFAULT_RECIPE = 'minilmv2-kd'   # EdgeMIN's default (bench/recipe.py measured it against the paper's order)
 
 RECIPES = {
@@ -536,6 +536,10 @@ def recipe(name: str,                       # one of RECIPES
            **kw) -> DistillConfig:
     "A standard distillation config by name, the budget split over its phases; `kw` sets DistillConfig fields."
     if name not in RECIPES: raise ValueError(f"unknown distillation recipe {name!r}; known: {sorted(RECIPES)}")
+    if epochs is not None and not (isinstance(epochs, (int, float)) and 0 < epochs < float('inf')):
+        raise ConfigError(f"epochs={epochs!r} is out of range: a positive number of passes over the training split", 'epochs', f"={epochs!r} is out of range (> 0)")
+    if max_steps is not None and not (isinstance(max_steps, int) and not isinstance(max_steps, bool) and max_steps >= 1):
+        raise ConfigError(f"max_steps={max_steps!r} is out of range: a whole number of steps >= 1", 'max_steps', f"={max_steps!r} is out of range (>= 1)")
     groups = RECIPES[name]()
     shares = [1.0] if len(groups) == 1 else [0.75, 0.25]
     phases = tuple(Phase(g, epochs=(epochs or 1.0) * sh, max_steps=None if max_steps is None else max(1, round(max_steps * sh)))

@@ -22,8 +22,8 @@ from .runtime import OnnxClassifier
 
 # %% auto #0
 __all__ = ['WEIGHT_FILES', 'INT8_FLAGS', 'count_params', 'flops', 'eager_attention', 'eval_mode', 'max_positions', 'dummy_inputs',
-           'measured_flops', 'thop_macs', 'size_on_disk', 'physical_cores', 'num_threads', 'latency', 'peak_during',
-           'peak_memory', 'environment', 'Profile', 'profile']
+           'measured_flops', 'thop_macs', 'size_on_disk', 'physical_cores', 'num_threads', 'doubt', 'latency',
+           'peak_during', 'peak_memory', 'environment', 'Profile', 'profile']
 
 # %% ../nbs/08_profile.ipynb #81cd0db8
 def _head_modules(model: nn.Module) -> list[nn.Module]:
@@ -169,7 +169,18 @@ def _timed_runs(fn: Callable, warmup: int, min_runs: int, min_seconds: float, ma
         t0 = time.perf_counter(); fn(); times.append(time.perf_counter() - t0)
     return times
 
-# %% ../nbs/08_profile.ipynb #1e5c0731
+# %% ../nbs/08_profile.ipynb #b7410f65
+def doubt(ms, load: float | None = None, cores: int | None = None) -> str | None:
+    "Why the timed runs `ms` are not a trustworthy latency, or None."
+    ms = np.asarray(ms, dtype=float)
+    if len(ms) < 5: return f"only {len(ms)} timed run{'s' if len(ms) != 1 else ''}"
+    med = float(np.median(ms))
+    if ms.max() > 3 * med: return f"a stall: the slowest run took {ms.max():.1f} ms, over 3x the median {med:.1f} ms"
+    if np.percentile(ms, 90) > 1.5 * med: return f"wide spread: p90 {np.percentile(ms, 90):.1f} ms over 1.5x the median {med:.1f} ms"
+    if load is not None and cores and load > cores + 0.5: return f"the CPU was busy (load {load:.1f} on {cores} cores)"
+    return None
+
+# %% ../nbs/08_profile.ipynb #aa2e48a6
 def latency(model: nn.Module,
             batch: int = 1,             # sequences per forward pass
             seq_len: int = 128,         # tokens per sequence
@@ -184,10 +195,12 @@ def latency(model: nn.Module,
     if next(model.parameters(), torch.empty(0)).device.type != 'cpu': raise ValueError("latency measures CPU inference: move the model with model.cpu()")
     inputs = dummy_inputs(model, batch, seq_len)
     load = os.getloadavg()[0] if hasattr(os, 'getloadavg') else None   # recorded: other work on the CPU skews timings
+    if threads is not None and (isinstance(threads, bool) or threads < 1): raise ValueError(f"threads must be a whole number >= 1 (None: one per physical core), got {threads!r}")
     with num_threads(threads or physical_cores()) as n, eval_mode(model):
         ms = 1000 * np.array(_timed_runs(lambda: _forward(model, inputs), warmup, min_runs, min_seconds, max_runs))
     return dict(median_ms=float(np.median(ms)), p90_ms=float(np.percentile(ms, 90)), mean_ms=float(ms.mean()),
-                runs=len(ms), threads=n, batch=batch, seq_len=seq_len, load_1m=load)
+                min_ms=float(ms.min()), max_ms=float(ms.max()), runs=len(ms), threads=n, batch=batch, seq_len=seq_len, load_1m=load,
+                doubt=doubt(ms, load, physical_cores()))
 
 # %% ../nbs/08_profile.ipynb #1b18a30d
 def _proc_kb(field: str) -> int:

@@ -26,7 +26,7 @@ from .distill import DistillConfig, Phase, HintonKD, MiniLMv2, distill, model_in
 __all__ = ['PruneConfig', 'importance', 'normalize_by_layer', 'choose_heads', 'choose_neurons', 'PruneRecord', 'prune_once',
            'prune']
 
-# %% ../nbs/11_prune.ipynb #63a173ee
+# %% ../nbs/11_prune.ipynb #44e95212
 @dataclass(frozen=True)
 class PruneConfig(Config):
     "What to prune and how to rank it; validated on creation, round-trips through `to_dict` / `from_dict`."
@@ -50,7 +50,7 @@ class PruneConfig(Config):
     def check(self):
         for k in ('heads', 'ffn'):
             v = getattr(self, k)
-            if not (isinstance(v, (int, float)) and 0 <= v < 1): raise ConfigError(f"PruneConfig.{k} must be in [0, 1), got {v!r}")
+            if not (isinstance(v, (int, float)) and 0 <= v < 1): raise self.error(k, f" must be in [0, 1), got {v!r}")
         self.choose(importance=('michel', 'grad_norm', 'random'), loss=('task', 'kl'), scope=('global', 'layer'))
         self.require('is not allowed', calib_batches=self.calib_batches >= 1, calib_batch_size=self.calib_batch_size >= 1,
                      iterations=self.iterations >= 1, vocab_min_count=self.vocab_min_count >= 1)

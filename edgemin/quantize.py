@@ -46,7 +46,7 @@ def fake_quantize(x: torch.Tensor, symmetric: bool = True, per_channel: bool = F
     q = torch.clamp(torch.round(x / s + z), lo, hi)
     return x + ((q - z) * s - x).detach()                 # forward: the dequantized value; backward: identity
 
-# %% ../nbs/12_quantize.ipynb #851976e4
+# %% ../nbs/12_quantize.ipynb #0e5774fb
 @dataclass(frozen=True)
 class Quantized:
     "What a back-end handler returns: the quantized model, its size as saved, and the float ONNX export if one was made."
@@ -60,13 +60,14 @@ class Mode:
     handler: object                 # (model, QuantizeConfig, TaskData | None, workdir) -> Quantized
     needs_data: str | None = None   # why calibration data is required (the error message), or None
     trains: bool = False            # train with fake quantization (`qat`) before the handler runs
+    onnx: bool = False              # the handler makes an ONNX model (deployable as a bundle)
 
 BACKENDS: dict[str, dict[str, Mode]] = {}   # back-end -> mode -> Mode, in registration order
 
-def register_mode(backend: str, mode: str, needs_data: str | None = None, trains: bool = False):
+def register_mode(backend: str, mode: str, needs_data: str | None = None, trains: bool = False, onnx: bool = False):
     "Decorator: register `handler` as `mode` of `backend`."
     def deco(handler):
-        BACKENDS.setdefault(backend, {})[mode] = Mode(handler, needs_data, trains)
+        BACKENDS.setdefault(backend, {})[mode] = Mode(handler, needs_data, trains, onnx)
         return handler
     return deco
 
@@ -144,7 +145,7 @@ def family_config(family: str):
     from types import SimpleNamespace
     return SimpleNamespace(model_type=family)
 
-# %% ../nbs/12_quantize.ipynb #45951ffc
+# %% ../nbs/12_quantize.ipynb #34c00fe5
 def _onnx_mode(write):
     "A back-end handler that exports the float model, writes the quantized ONNX file with `write`, and opens it."
     def handler(model: nn.Module, cfg: "QuantizeConfig", data: TaskData | None, workdir: Path) -> Quantized:
@@ -156,10 +157,10 @@ def _onnx_mode(write):
 
 _STATIC = ("static quantization calibrates activation ranges on data: pass calib_data (a TaskData with a 'train' split), "
            "or use mode='dynamic'")
-register_mode('onnxruntime', 'dynamic')(_onnx_mode(ort_dynamic))
-register_mode('onnxruntime', 'static', needs_data=_STATIC)(_onnx_mode(ort_static))
-register_mode('onnxruntime', 'qat', needs_data='QAT needs calib_data (a TaskData with train and dev splits)', trains=True)(_onnx_mode(ort_dynamic))
-register_mode('onnxruntime', 'fp16')(_onnx_mode(ort_fp16));
+register_mode('onnxruntime', 'dynamic', onnx=True)(_onnx_mode(ort_dynamic))
+register_mode('onnxruntime', 'static', needs_data=_STATIC, onnx=True)(_onnx_mode(ort_static))
+register_mode('onnxruntime', 'qat', needs_data='QAT needs calib_data (a TaskData with train and dev splits)', trains=True, onnx=True)(_onnx_mode(ort_dynamic))
+register_mode('onnxruntime', 'fp16', onnx=True)(_onnx_mode(ort_fp16));
 
 # %% ../nbs/12_quantize.ipynb #1af9a551
 def _kept_linears(m: nn.Module, cfg: "QuantizeConfig") -> set[int]:

@@ -15,7 +15,7 @@ from .runconfig import STAGES
 # %% auto #0
 __all__ = ['REPORT_SCHEMA', 'write_report', 'Report', 'compare']
 
-# %% ../nbs/16_report.ipynb #165c65ce
+# %% ../nbs/16_report.ipynb #7090e32f
 _NUM = {'type': 'number'}
 REPORT_SCHEMA = {
     'type': 'object', 'required': ['task', 'config', 'digest', 'environment', 'stages'],
@@ -34,7 +34,7 @@ REPORT_SCHEMA = {
 def _stage_row(s: dict) -> dict:
     p = s['profile']
     return {'stage': s['stage'], 'params': p['params']['total'], 'size_bytes': p['size_bytes'], 'flops': p['flops']['total'],
-            'latency': [{k: l[k] for k in ('batch', 'seq_len', 'median_ms', 'p90_ms', 'threads')} for l in p['latency']],
+            'latency': [{k: l[k] for k in ('batch', 'seq_len', 'median_ms', 'p90_ms', 'threads', 'doubt') if k in l} for l in p['latency']],
             'metrics': s['metrics'], 'wall_time_s': s['wall_time_s']}
 
 def write_report(root: str | Path) -> 'Report':
@@ -47,6 +47,7 @@ def write_report(root: str | Path) -> 'Report':
     if not stages: raise ValueError(f"{root} has no completed stage yet")
     rep = {'task': cfgd['config']['task'], 'digest': cfgd['digest'], 'config': cfgd['config'],
            'environment': stages[-1]['profile']['environment'], 'stages': [_stage_row(s) for s in stages]}
+    if stages[0].get('truncated'): rep['truncated'] = stages[0]['truncated']       # dev inputs longer than max_length
     jsonschema.validate(rep, REPORT_SCHEMA)
     (root/'report.json').write_text(json.dumps(rep, indent=1))
     r = Report(root, rep)
@@ -82,7 +83,7 @@ def _relation_sample(root: Path, task: str):
     text = ('a man is playing a guitar', 'someone plays music') if pair else 'a gripping, beautifully acted film'
     return RelationExplorer(root, examples=[]).figure(text, layer=-1, kind='qq', head=0)
 
-# %% ../nbs/16_report.ipynb #1257c86a
+# %% ../nbs/16_report.ipynb #39c806b3
 @dataclass
 class Report:
     "A run's report: `data` is report.json's content."
@@ -98,10 +99,13 @@ class Report:
                 '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|']
         for s in self.data['stages']:
             l1, l32, f1 = lat(s, 1), lat(s, 32), lat(first, 1)
-            fmt = lambda l: f"{l['median_ms']:.1f} ({l['p90_ms']:.1f})" if l else '–'
+            fmt = lambda l: f"{l['median_ms']:.1f} ({l['p90_ms']:.1f}){' ⚠' if l.get('doubt') else ''}" if l else '–'
             rows.append(f"| {s['stage']} | {s['params']:,} | {s['size_bytes'] / 1e6:.1f} MB | {s['flops'] / 1e9:.2f} G | {fmt(l1)} | {fmt(l32)} | "
                         f"{s['metrics'][main]:.4f} | {first['size_bytes'] / s['size_bytes']:.1f} | "
                         f"{(f1['median_ms'] / l1['median_ms']) if l1 and f1 else float('nan'):.1f} | {s['wall_time_s']:.0f} s |")
+        doubts = [f"- {s['stage']}, batch {l['batch']} × {l['seq_len']} tokens: {l['doubt']}" for s in self.data['stages']
+                  for l in s['latency'] if l.get('doubt')]
+        if doubts: rows += ['', '⚠ latency that cannot be trusted (rerun on an idle machine, or with more `profile.runs`):', *doubts]
         return '\n'.join(rows)
 
     def markdown(self, plots: Sequence[str] = ()) -> str:
@@ -109,7 +113,15 @@ class Report:
         return '\n'.join([f"# EdgeMIN run: {self.data['config']['name']} ({self.data['task']})", '',
                           f"Config hash {self.data['digest']}; machine: {e['cpu']}, {e['logical_cores']} cores, torch {e['torch']}, "
                           f"onnxruntime {e.get('onnxruntime')}. Ratios are against the first stage (the teacher).", '', self.table(), '',
+                          *([self.truncation(), ''] if self.truncation() else []),
                           *[f'![{Path(p).stem}]({p})' for p in plots], ''])
+
+    def truncation(self) -> str:
+        "A line saying how many evaluation inputs were cut to `max_length`, if any were."
+        t = self.data.get('truncated') or {}
+        if not t.get('inputs'): return ''
+        return (f"⚠ {t['inputs']:,} of {t['of']:,} {t['split']} inputs are longer than {t['max_length']} tokens and were cut to "
+                f"{t['max_length']} (`data.max_length`): the metrics are for the cut inputs.")
 
     def _repr_markdown_(self) -> str: return self.table()
 

@@ -44,7 +44,7 @@ def export_onnx(model: nn.Module, path: str | Path, opset: int = 17) -> Path:
         raise ModelError(f"ONNX export of {type(model).__name__} failed ({type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''})") from None
     return path
 
-# %% ../nbs/07_runtime.ipynb #f033a429
+# %% ../nbs/07_runtime.ipynb #5bb2a306
 class OnnxClassifier(nn.Module):
     "An ONNX sequence classifier run by ONNX Runtime, called like a Hugging Face model (returns `.logits`)."
     def __init__(self, onnx_path: str | Path, config,
@@ -78,7 +78,11 @@ class OnnxClassifier(nn.Module):
         if self._session is None or n != self._threads:
             so = ort.SessionOptions(); so.intra_op_num_threads = n; so.inter_op_num_threads = 1
             so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-            self._session, self._threads = ort.InferenceSession(self.onnx_path, so, providers=['CPUExecutionProvider']), n
+            try: self._session = ort.InferenceSession(self.onnx_path, so, providers=['CPUExecutionProvider'])
+            except Exception as e:
+                raise ModelError(f"{self.onnx_path}: not a readable ONNX model ({type(e).__name__}: {str(e).splitlines()[0][:200] if str(e) else ''}); "
+                                 "export or quantize it again") from None
+            self._threads = n
         return self._session
 
     def forward(self, input_ids, attention_mask=None, token_type_ids=None, **kw):

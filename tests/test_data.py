@@ -217,8 +217,11 @@ def test_bad_regression_label_and_encoding(tmp_path):
     write_tsv(tmp_path/'STS-B'/'dev.tsv', hdr, [[0, 'g', 'f', 2012, 0, 's', 's', 'a', 'b', 'high']])
     with pytest.raises(DataError, match=r"line 2: label 'high' is not a number"): load_task('stsb', data_dir=tmp_path, splits=['validation'])
     (tmp_path/'STS-B'/'dev.tsv').write_bytes(b'\xff\xfe' + 'index\tx\n'.encode('utf-16'))
-    with pytest.raises(DataError, match=r"cannot be read as UTF-8") as e: load_task('stsb', data_dir=tmp_path, splits=['validation'])
+    with pytest.raises(DataError, match=r"dev.tsv, line 1: not UTF-8 text") as e: load_task('stsb', data_dir=tmp_path, splits=['validation'])
     assert raised_here(e.value)
+    good = '\t'.join(hdr) + '\n' + '0\tg\tf\t2012\t0\ts\ts\ta\tb\t1.0\n'
+    (tmp_path/'STS-B'/'dev.tsv').write_bytes(good.encode() * 3 + b'0\tg\tf\t2012\t0\ts\ts\tcaf\xe9\tb\t1.0\n')   # Latin-1 on line 7
+    with pytest.raises(DataError, match=r"dev.tsv, line 7: not UTF-8 text \(byte b'\\xe9'\)"): load_task('stsb', data_dir=tmp_path, splits=['validation'])
 
 @pytest.mark.parametrize('kw,match', [
     (dict(train_fraction=0), r"train_fraction must be in \(0, 1\], got 0"),

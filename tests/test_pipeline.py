@@ -61,11 +61,11 @@ def test_run_kill_resume_report(glue_dir, tmp_path):
     assert write_report(out).data == rep
 
 @pytest.mark.parametrize('overrides,msg', [
-    (['prune.heads=1.2'], r'PruneConfig.heads must be in \[0, 1\)'),
+    (['prune.heads=1.2'], r'prune.heads must be in \[0, 1\), got 1.2'),
     (['distill.recipe=minilmv3'], r"unknown distill.recipe 'minilmv3'"),
     (['stages=[quantize, distill]'], r'quantize must be the last stage'),
     (['optimizer=sgd'], r"unknown config key 'optimizer'"),
-    (['finetune.lr=-1'], r'FinetuneConfig.lr=-1 is out of range'),
+    (['finetune.lr=-1'], r'finetune.lr=-1 is out of range'),
     (['task=sst3'], r"Unknown task 'sst3'"),
 ])
 def test_bad_configs_fail_fast(overrides, msg, tmp_path):
