@@ -66,7 +66,7 @@ def evaluate(model, data: TaskData, split: str | None = None, batch_size: int = 
     logits, y = predict(model, data, split or data.eval_split, batch_size, progress)
     return score(data.task, logits, y)
 
-# %% ../nbs/06_train.ipynb #a8a56b8d
+# %% ../nbs/06_train.ipynb #1bc5094f
 @dataclass
 class FinetuneRecord:
     "What a fine-tuning run did: per-epoch losses and dev metrics, the best epoch, time and throughput."
@@ -83,6 +83,7 @@ class FinetuneRecord:
     device: str = 'cpu'
     cache: str | None = None                      # 'hit' or 'miss' when run through `finetune_teacher`
     path: str | None = None                       # where the cached teacher lives
+    dev_truncated: int | None = None              # evaluation inputs longer than the data's max_length, so cut
 
     def to_dict(self) -> dict: return asdict(self)
     @classmethod
@@ -94,7 +95,8 @@ class FinetuneRecord:
                 for h in self.history]
         return (f"**Fine-tuning {self.task}** on {self.train_examples:,} examples, {self.steps} steps, "
                 f"{self.wall_time_s:.1f} s ({self.samples_per_s:.1f} samples/s on {self.device})"
-                f"{f', cache {self.cache}' if self.cache else ''}\n\n"
+                f"{f', cache {self.cache}' if self.cache else ''}"
+                f"{f'; {self.dev_truncated:,} dev inputs were longer than the maximum length and cut' if self.dev_truncated else ''}\n\n"
                 f"| epoch | step | train loss | dev {main} | dev loss |\n|---|---|---|---|---|\n" + '\n'.join(rows) +
                 f"\n\nBest: epoch {self.best.get('epoch', float('nan')):.2f}, dev {main} {self.best.get('dev', {}).get(main, float('nan')):.4f}")
 
@@ -118,7 +120,7 @@ def task_loss(model, batch) -> tuple[torch.Tensor, dict]:
     loss = model(**batch).loss
     return loss, {'task': loss.detach()}
 
-# %% ../nbs/06_train.ipynb #5dacd679
+# %% ../nbs/06_train.ipynb #6fccd03b
 def train(model,                        # the model to train (trained in place: callers pass a copy)
           data: TaskData,               # needs a 'train' split and an evaluation split
           config: FinetuneConfig,
@@ -144,7 +146,8 @@ def train(model,                        # the model to train (trained in place: 
     opt = _optimizer(torch.nn.ModuleList([model, extra]), cfg)
     sched = get_linear_schedule_with_warmup(opt, int(cfg.warmup_ratio * total), total)
     model, extra, opt, loader, sched = acc.prepare(model, extra, opt, loader, sched)
-    rec = FinetuneRecord(data.task.name, cfg.to_dict(), data.fingerprint(), len(data.encoded['train']), device=str(acc.device))
+    rec = FinetuneRecord(data.task.name, cfg.to_dict(), data.fingerprint(), len(data.encoded['train']), device=str(acc.device),
+                         dev_truncated=data.truncated())
     main = data.task.main_metric
     best_state, step, t0, seen = None, 0, time.perf_counter(), 0
     bar = tqdm(total=total, desc=f'{desc} {data.task.name}', disable=not progress or not acc.is_local_main_process)

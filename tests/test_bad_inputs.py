@@ -101,6 +101,7 @@ def test_a_failed_run_does_not_block_the_corrected_one(world):
 CLI_CASES = [   # (argv after the command, what the message must say)
     (['run', '--preset', 'sst2-offline', 'prune.heads'], "'prune.heads' is neither key=value"),
     (['run', '--preset', 'sst2-offline', '--out', '{root}/a-file'], 'is a file; give a directory'),
+    (['run', '--preset', 'sst2-offline', '--out', '{root}/a-file/run'], 'cannot create the run directory'),
     (['run', '{root}/bad.yaml'], "finetune.epochs='three' is not a number"),
     (['finetune', '--task', 'sst2', '--teacher', '{root}/no-tokenizer', '--data-dir', '{root}'], 'holds no tokenizer: expected one of'),
     (['finetune', '--task', 'sst2', '--teacher', '{root}/no-config', '--data-dir', '{root}'], 'has no config.json'),
@@ -170,6 +171,19 @@ def test_api_errors_name_the_value(world):
     with pytest.raises(ModelError, match='weights do not fit its config.json'): load_teacher(root/'wrong-size', task='sst2')
     with pytest.raises(ConfigError, match=r"data.train_fraction=1.5 is out of range"):
         RunConfig.from_dict({**tiny, 'data': {**tiny['data'], 'train_fraction': 1.5}})
+
+def test_a_full_disk_is_one_line_and_leaves_nothing_half_written(world, monkeypatch, tmp_path):
+    "The disk fills while the fine-tuned teacher is written to the cache: one message, and no partial cache entry."
+    root, _ = world
+    import errno, edgemin.teacher as teacher
+    def full(model, folder, tokenizer=None):
+        (folder/'model.safetensors').write_bytes(b'partial')
+        raise OSError(errno.ENOSPC, 'No space left on device', str(folder/'model.safetensors'))
+    monkeypatch.setattr(teacher, 'write_model', full)
+    monkeypatch.setenv('EDGEMIN_CACHE', str(tmp_path/'cache'))
+    rc, err = cli(['finetune', '--task', 'sst2', '--teacher', str(root/'tiny-bert'), '--data-dir', str(root), '--max-steps', '1'])
+    assert rc == 2 and 'edgemin finetune: error: the disk is full:' in err and 'Traceback' not in err, err
+    assert not any(p.is_file() for p in (tmp_path/'cache').rglob('*')), list((tmp_path/'cache').rglob('*'))
 
 def test_a_second_run_on_a_directory_in_use_is_refused(world):
     root, tiny = world
