@@ -16,7 +16,7 @@ from .quantize import QuantizeRecord
 # %% auto #0
 __all__ = ['SNIPPET', 'bundle_length', 'write_bundle', 'save_bundle', 'model_card']
 
-# %% ../nbs/13_bundle.ipynb #ca923e65
+# %% ../nbs/13_bundle.ipynb #1230ddb2
 SNIPPET = '''import json, numpy as np, onnxruntime as ort
 from tokenizers import Tokenizer
 tok = Tokenizer.from_file("tokenizer.json"); tok.enable_padding(); tok.enable_truncation(MAX_LENGTH)
@@ -52,6 +52,7 @@ def write_bundle(model: OnnxClassifier, folder: Path, tokenizer, record: Quantiz
     if record is not None: (folder/'quantize_record.json').write_text(json.dumps(record.to_dict(), indent=1))
     return folder
 
+# %% ../nbs/13_bundle.ipynb #a0017783
 def save_bundle(model: OnnxClassifier, path: str | Path, tokenizer, record: QuantizeRecord | None = None,
                 profile: dict | None = None, max_length: int | None = None) -> Path:
     "Write a deployable bundle to `path` atomically (see `write_bundle`): an interrupted write leaves no partial bundle."

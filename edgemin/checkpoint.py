@@ -51,7 +51,7 @@ def save_model(model: PreTrainedModel, path: str | Path, tokenizer=None) -> Path
     with atomic_dir(path) as tmp: write_model(model, tmp, tokenizer)
     return Path(path)
 
-# %% ../nbs/05_checkpoint.ipynb #9a044634
+# %% ../nbs/05_checkpoint.ipynb #ab075dc1
 def check_dir(path: Path) -> Path:
     "The weights file of checkpoint directory `path`, or a `ModelError` saying what is missing."
     if not path.is_dir(): raise ModelError(f"Model directory {str(path)!r} does not exist")
@@ -85,6 +85,7 @@ def check_weights(wf: Path):
         except Exception as e:
             raise ModelError(f"{f}: not a readable safetensors file ({type(e).__name__}: {e}); re-save or re-download it") from None
 
+# %% ../nbs/05_checkpoint.ipynb #46e6d879
 def _read_weights(wf: Path) -> dict:
     "A state dict from a safetensors file or a sharded safetensors index, with clear errors for corrupt files."
     from safetensors.torch import load_file

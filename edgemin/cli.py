@@ -14,7 +14,7 @@ __all__ = ['run_command', 'sweep_command', 'ablate_command', 'report_command', '
            'finetune_command', 'distill_command', 'prune_command', 'quantize_command', 'profile_command',
            'config_options', 'config_values', 'config_from', 'build_parser', 'main']
 
-# %% ../nbs/20_cli.ipynb #29e25992
+# %% ../nbs/20_cli.ipynb #a6ee1ddf
 def _config_source(args) -> str | None:
     "The config file or preset of `run`, `sweep` and `ablate`; a stray word beside --preset is named as a bad override."
     if args.config and args.preset:
@@ -45,6 +45,7 @@ def _grid(items: list[str]) -> dict:
         g[k.strip()] = [yaml.safe_load(v) for v in vs.split(',')]
     return g
 
+# %% ../nbs/20_cli.ipynb #0e41ac92
 def sweep_command(args):
     "Run a grid of configurations."
     from edgemin.runconfig import load_config

@@ -326,7 +326,7 @@ def _label_names_from(values) -> tuple[str, ...]:
     try: return tuple(str(v) for v in sorted(int(v) for v in vals))
     except ValueError: return tuple(sorted(vals))
 
-# %% ../nbs/02_data.ipynb #4a24eebf
+# %% ../nbs/02_data.ipynb #83e6f849
 def _load_files(t: TaskSpec, data_files: dict) -> tuple[TaskSpec, DatasetDict]:
     "Load user files for task `t`; returns the task with its label names filled in, and the data."
     if not data_files: raise DataError("data_files is empty; expected {'train': path, 'validation': path, ...}")
@@ -358,6 +358,7 @@ def _load_files(t: TaskSpec, data_files: dict) -> tuple[TaskSpec, DatasetDict]:
         dd[s] = ds
     return t, DatasetDict(dd)
 
+# %% ../nbs/02_data.ipynb #f3cccfa5
 def _parse_user_label(t: TaskSpec, v, where: str):
     "A label id (or float for regression) from a raw value, which may be a class name or an id."
     if _missing(v): raise DataError(f"{where}: the label is missing ({v!r}); every example needs one")

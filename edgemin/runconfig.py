@@ -59,7 +59,7 @@ class DistillSpec(Config):
         "The stage's `DistillConfig`: the named recipe with this budget and the run's seed."
         return recipe(self.recipe, epochs=self.epochs, max_steps=self.max_steps, lr=self.lr, batch_size=self.batch_size, seed=seed)
 
-# %% ../nbs/15_runconfig.ipynb #97e5b010
+# %% ../nbs/15_runconfig.ipynb #ff0fb5b1
 @dataclass(frozen=True)
 class PruneSpec(Config):
     "The pruning stage (see `PruneConfig`), with logit-KD recovery from the stage's input model."
@@ -90,6 +90,7 @@ class PruneSpec(Config):
         shared = set(PruneConfig.field_names()) & set(self.field_names())
         return PruneConfig(**{k: getattr(self, k) for k in shared}, recover=rec, seed=seed)
 
+# %% ../nbs/15_runconfig.ipynb #b48126e8
 @dataclass(frozen=True)
 class ProfileSpec(Config):
     "How each stage's model is measured."

@@ -139,7 +139,7 @@ def _quantize_stage(model, ctx: Context):
 
 _STAGE_FNS = {'distill': _distill_stage, 'prune': _prune_stage, 'quantize': _quantize_stage}
 
-# %% ../nbs/17_runner.ipynb #fea2293f
+# %% ../nbs/17_runner.ipynb #1d66b32f
 # Fields added to the configuration after runs were written, each with the value that reproduces what EdgeMIN did
 # before it existed: a run directory whose config.json lacks one resumes under a configuration that has that value.
 _ADDED_FIELDS = {'prune.vocab_split': False}
@@ -174,6 +174,7 @@ def check_run_dir(root: Path, cfg: RunConfig):
         raise ConfigError(f"{root} is not empty and holds no EdgeMIN run: choose an empty or new directory")
     _write_config(root, cfg)
 
+# %% ../nbs/17_runner.ipynb #43e7eef3
 def _write_config(root: Path, cfg: RunConfig):
     "config.json: the configuration and its hash, written atomically."
     tmp = root/'.config.json.tmp'
@@ -195,7 +196,7 @@ def run_lock(root: Path):
     try: yield
     finally: fcntl.flock(f, fcntl.LOCK_UN); f.close()
 
-# %% ../nbs/17_runner.ipynb #2e20e393
+# %% ../nbs/17_runner.ipynb #64bb5463
 def _diff(a, b, path='') -> list[str]:
     "Dotted keys whose values differ between two nested dicts."
     if isinstance(a, dict) and isinstance(b, dict):
@@ -226,6 +227,7 @@ def check_before_work(cfg: RunConfig):
                 except ModelError as e: raise ConfigError(f"student: {e}") from None
     return tok
 
+# %% ../nbs/17_runner.ipynb #56381029
 def run(config: RunConfig, out: str | Path, progress: bool = True) -> 'Report':
     "Run the pipeline in directory `out` (resuming after the last completed stage); returns the `Report`."
     cfg, root = config, Path(out)
