@@ -57,7 +57,7 @@ def cli(argv: list[str]) -> tuple[int, str]:
     return rc, err.getvalue()
 
 def overrides(root: Path, tiny: dict) -> list[str]:
-    return [f"teacher={tiny['teacher']}", f'data.data_dir={root}', 'data.train_fraction=null', 'data.max_length=16']
+    return [f"teacher={tiny['teacher']}", f'data.data_dir={root}', 'data.train_fraction=null', 'data.max_length=16', 'profile.seq_len=16']
 
 RUN_CASES = [   # (extra overrides, what the message must say)
     (['student.layers=10'], 'student: cannot copy teacher layers'),
@@ -78,6 +78,8 @@ RUN_CASES = [   # (extra overrides, what the message must say)
     (['name=../../x'], "name='../../x' is not a plain name"),
     (['prune.head=0.3'], "unknown config key 'prune.head'"),
     (['teacher=/no/such/teacher'], "teacher: Tokenizer directory '/no/such/teacher' does not exist"),
+    (['data.max_length=100'], "data.max_length=100 is more than the teacher's 64 positions"),
+    (['profile.seq_len=65'], "profile.seq_len=65 is more than the teacher's 64 positions"),
 ]
 
 @pytest.mark.parametrize('extra,msg', RUN_CASES, ids=[' '.join(c[0]) for c in RUN_CASES])
