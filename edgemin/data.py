@@ -495,7 +495,7 @@ def tiny_tokenizer(words: Sequence[str] = (),   # the vocabulary after the five 
                                    sep_token='[SEP]', mask_token='[MASK]',
                                    model_input_names=['input_ids', 'token_type_ids', 'attention_mask'])
 
-# %% ../nbs/02_data.ipynb #139345e4
+# %% ../nbs/02_data.ipynb #133b51ea
 @dataclass
 class TaskData:
     "A task's raw and tokenized splits with their tokenizer: the `data` argument of every EdgeMIN stage."
@@ -529,7 +529,9 @@ class TaskData:
         "How many examples of `split` (default: the evaluation split) are longer than `max_length` tokens, and so were cut."
         split, key = split or self.eval_split, ('truncated', split or self.eval_split)
         if key not in self.views:
-            at = [i for i, x in enumerate(self.encoded[split]['input_ids']) if len(x) >= self.max_length]   # cut, or exactly that long
+            import pyarrow.compute as pc
+            lengths = np.asarray(pc.list_value_length(self.encoded[split].with_format('arrow')['input_ids']))
+            at = np.flatnonzero(lengths >= self.max_length).tolist()                                            # cut, or exactly that long
             raw = self.raw.get(split)
             if at and raw is not None and len(raw) == len(self.encoded[split]):
                 sub = raw.select(at)
