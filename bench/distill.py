@@ -1,69 +1,89 @@
-"""Distillation objectives side by side on SST-2 (10% of its training data) with the fine-tuned offline teacher.
+"""Distillation objectives side by side on SST-2 (10% of its training data) with the fine-tuned offline teacher, for
+students of three widths, each started from the teacher's own weights (width-pruned) and from random weights.
 
-Students: 4x384 (12 heads, initialised from teacher layers 0, 1, 3, 4) and 4x256 (8 heads, FFN 1024, random
-initialisation: a width the teacher does not have). Every objective gets the same step budget (its phases share
-it, see edgemin.distill.recipe), over 3 seeds; the best two objectives are then repeated on MRPC and RTE. Those two
-use their whole training sets (3,668 and 2,490 examples) and the teacher fine-tuned on them: with 10% (367 and 249
-examples) the RTE teacher is at chance level (0.52, bench/results/teacher.md) and there would be nothing to distil.
+Students: 4x384 (12 heads; teacher layers 0, 1, 3, 4), 4x256 (8 heads, FFN 1024) and 4x192 (6 heads, FFN 768).
+`teacher` init: the same layers, cut to the student's width by `make_student`'s importance scores on 8 training
+batches (hidden channels by activation, heads and FFN neurons by Michel et al.'s gradient score); `random` init:
+fresh weights. Every objective gets the same step budget (its phases share it, see edgemin.distill.recipe), over
+3 seeds. Objectives: EdgeMIN's recipes (`minilmv2-kd`, MiniLMv2 with logit KD in one phase, in both of MiniLMv2's
+loss forms; `minilmv2`, relations then KD) and the classic ones at their papers' settings. MiniLM v1 and TinyBERT pair
+the teacher's heads one to one with the student's, so they run on the 12-head student only.
 
-    python bench/distill.py                 # budget: about 110 min on an idle 2-core CPU (measured: 2026-11-24), resumable
-    python bench/distill.py --smoke         # a 2-minute check that everything runs (not written to results)
+    python bench/distill.py                         # the full grid, resumable (about 3 hours on an idle 2-core CPU)
+    python bench/distill.py --students 4x256 4x192 --objectives minilmv2-kd hinton pkd   # a slice of it
+    python bench/distill.py --smoke                 # a 2-minute check that everything runs (not written to results)
+    python bench/distill.py --render                # rewrite distill.md from distill.json
 
 Results: bench/results/distill.json and distill.md, rewritten after every run (a re-run skips finished runs).
 The teacher comes from the cache of bench/teacher.py (same recipe); it is fine-tuned first if it is missing.
 """
-import argparse, datetime, json, statistics, sys
+import argparse, dataclasses, datetime, json, os, statistics, sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))     # the shared helpers beside this script, from any directory
 from settings import RESULTS
 from common import task_data, teacher as cached_teacher, write_atomic
 from edgemin.data import get_task
-from edgemin.distill import make_student
+from edgemin.distill import make_student, recipe, distill, DistillConfig, Phase, MiniLMv2, HintonKD
 from edgemin.train import evaluate
-from edgemin.distill import recipe, distill
 from edgemin.profile import profile, environment
 
-OBJECTIVES = ['minilmv2', 'minilm', 'hinton', 'distilbert', 'pkd', 'tinybert', 'mlkd']
-STUDENTS = {'4x384': dict(layers=4, init='every_other'),
-            '4x256': dict(layers=4, hidden=256, heads=8, ffn=1024, init='random')}
+def _paper_form(**kw) -> DistillConfig:
+    "MiniLMv2 (the paper's loss form: relations summed, KL per sequence) with logit KD in one phase."
+    c = recipe('minilmv2-kd', **kw)
+    return dataclasses.replace(c, phases=(dataclasses.replace(c.phases[0], objectives=(MiniLMv2(form='paper'), HintonKD())),))
+
+OBJECTIVES = {'minilmv2-kd': lambda **kw: recipe('minilmv2-kd', **kw), 'minilmv2-kd-paper': _paper_form,
+              **{n: (lambda n: lambda **kw: recipe(n, **kw))(n) for n in ('minilmv2', 'hinton', 'pkd', 'distilbert', 'mlkd', 'minilm', 'tinybert')}}
+STUDENTS = {'4x384': dict(layers=4), '4x256': dict(layers=4, hidden=256, heads=8, ffn=1024),
+            '4x192': dict(layers=4, hidden=192, heads=6, ffn=768)}
+INITS = {'teacher': dict(init='every_other', width='activation'), 'random': dict(init='random')}
 NEEDS_EQUAL_HEADS = {'minilm', 'tinybert'}        # compare heads one to one: only the 12-head student
+EDGEMIN = ('minilmv2-kd', 'minilmv2-kd-paper', 'minilmv2')
 
 def summarize(runs: list) -> list:
-    "Mean and std over seeds per (task, student, objective)."
+    "Mean and std over seeds per (task, student, init, objective)."
     groups = {}
-    for r in runs: groups.setdefault((r['task'], r['student'], r['objective']), []).append(r)
+    for r in runs: groups.setdefault((r['task'], r['student'], r.get('init', 'teacher'), r['objective']), []).append(r)
     out = []
-    for (task, st, obj), rs in groups.items():
+    for (task, st, init, obj), rs in groups.items():
         main = get_task(task).main_metric
         v = [r['dev'][main] for r in rs]
-        ret = [r['retention'] for r in rs]
-        out.append(dict(task=task, student=st, objective=obj, seeds=len(rs), mean=statistics.mean(v),
-                        std=statistics.stdev(v) if len(v) > 1 else 0.0, retention=statistics.mean(ret),
-                        s_per_step=statistics.mean(r['seconds_per_step'][0] for r in rs), params=rs[0]['params']['student']))
+        out.append(dict(task=task, student=st, init=init, objective=obj, seeds=len(rs), mean=statistics.mean(v),
+                        std=statistics.stdev(v) if len(v) > 1 else 0.0, retention=statistics.mean(r['retention'] for r in rs),
+                        s_per_step=statistics.mean(r['seconds_per_step'][0] for r in rs), params=rs[0]['params']['student'],
+                        ))
     return out
 
 def render_md(res: dict) -> str:
     env = res.get('environment', {})
-    lines = ['# Distillation objectives on SST-2 (10% of the training data), then MRPC and RTE', '',
+    tdev = res['teacher_dev']['sst2']['accuracy']
+    lines = ['# Distillation objectives and student widths on SST-2 (10% of the training data)', '',
              f"Generated by `python bench/distill.py` on {res['updated']}; machine: {env.get('cpu')} ({env.get('logical_cores')} cores), "
-             f"torch {env.get('torch')}. Budget: about 110 minutes on an idle 2-core CPU.", '',
-             f"Teacher: all-MiniLM-L6-v2 fine-tuned on 10% of SST-2 (dev accuracy {res['teacher_dev']['sst2']['accuracy']:.4f}); "
-             "for MRPC and RTE, fine-tuned on all of their training data, which the students see too. "
+             f"torch {env.get('torch')}.", '',
+             f"Teacher: all-MiniLM-L6-v2 fine-tuned on 10% of SST-2 (dev accuracy {tdev:.4f}). "
              f"Each objective: {res['steps']} optimizer steps at batch {res['batch_size']}, lr {res['lr']}; two-phase recipes give "
-             "3/4 of the steps to the first phase. Students: 4x384 (12 heads) initialised from teacher layers 0, 1, 3, 4; 4x256 "
-             f"(8 heads) from random weights, without {' and '.join(sorted(NEEDS_EQUAL_HEADS))}, whose losses pair the teacher's heads one to one "
-             "with the student's. Dev: the task's main metric (F1 for MRPC, accuracy otherwise), mean ± std over seeds; "
-             "retention = student / teacher on that metric.", '',
-             '| task | student | objective | dev (mean ± std) | retention | seeds | s/step (phase 1) | parameters |',
-             '|---|---|---|---|---:|---:|---:|---:|']
-    for s in sorted(summarize(res['runs']), key=lambda s: (s['task'] != 'sst2', s['task'], s['student'], -s['mean'])):
-        lines.append(f"| {s['task']} | {s['student']} | {s['objective']} | {s['mean']:.4f} ± {s['std']:.4f} | {s['retention']:.1%} | "
-                     f"{s['seeds']} | {s['s_per_step']:.3f} | {s['params']:,} |")
-    if res.get('overhead'): lines += ['', f"Relation loss cost: {res['overhead']}"]
-    for n in res.get('notes', []): lines += ['', f"Note: {n}"]
+             "3/4 of the steps to the first phase. Students: 4 layers (teacher layers 0, 1, 3, 4) of width 384 (12 heads), 256 "
+             "(8 heads, FFN 1024) or 192 (6 heads, FFN 768). Init `teacher`: cut out of those teacher layers by importance "
+             "(hidden channels by activation, heads and FFN neurons by Michel et al.'s score, 8 training batches); `random`: fresh "
+             f"weights. {' and '.join(sorted(NEEDS_EQUAL_HEADS))} pair the teacher's heads one to one with the student's: 12-head "
+             "student only. Dev accuracy, mean ± std over seeds; retention = student / teacher. A constant prediction scores 0.5092.", '']
+    summ = summarize(res['runs'])
+    for st in STUDENTS:
+        rows = sorted((s for s in summ if s['task'] == 'sst2' and s['student'] == st), key=lambda s: (s['init'] != 'teacher', -s['mean']))
+        if not rows: continue
+        best_classic = max((s['mean'] for s in rows if s['init'] == 'teacher' and s['objective'] not in EDGEMIN), default=None)
+        lines += [f'## {st}', '', '| init | objective | dev (mean ± std) | retention | seeds | s/step (phase 1) | parameters |',
+                  '|---|---|---|---:|---:|---:|---:|']
+        for s in rows:
+            name = f"**{s['objective']}** (EdgeMIN)" if s['objective'] in EDGEMIN else s['objective']
+            lines.append(f"| {s['init']} | {name} | {s['mean']:.4f} ± {s['std']:.4f} | {s['retention']:.1%} | {s['seeds']} | "
+                         f"{s['s_per_step']:.3f} | {s['params']:,} |")
+        lines.append('')
+    if res.get('overhead'): lines += [f"Relation loss cost: {res['overhead']}", '']
+    for n in res.get('notes', []): lines += [f"Note: {n}", '']
     if res.get('profiles'):
-        lines += ['', '## Students', '', '| student | parameters | size | FLOPs (128 tokens) | latency bs1 (ms, median) | latency bs32 (ms) |',
+        lines += ['## Students', '', '| student | parameters | size | FLOPs (128 tokens) | latency bs1 (ms, median) | latency bs32 (ms) |',
                   '|---|---:|---:|---:|---:|---:|']
         for name, p in res['profiles'].items():
             lat = {l['batch']: l['median_ms'] for l in p['latency'] if l['seq_len'] == 128}
@@ -71,65 +91,69 @@ def render_md(res: dict) -> str:
                          f"{lat.get(1, float('nan')):.1f} | {lat.get(32, float('nan')):.1f} |")
     return '\n'.join(lines) + '\n'
 
+def overhead(res: dict, batch_size: int) -> str | None:
+    "The default recipe's step against Hinton KD's, both a full forward and backward pass of the student (same student, same run)."
+    by = {(s['student'], s['objective']): s for s in summarize([r for r in res['runs'] if 'measured' in r]) if s['init'] == 'teacher'}
+    for st in ('4x256', '4x192', '4x384'):                 # rows of this machine only: s/step compares within one host
+        a, b = by.get((st, 'minilmv2-kd')), by.get((st, 'hinton'))
+        if a and b:
+            return (f"a step of EdgeMIN's default recipe (MiniLMv2 + KD, {st} student, batch {batch_size}) takes {a['s_per_step']:.3f} s "
+                    f"against {b['s_per_step']:.3f} s for Hinton KD alone ({a['s_per_step'] / b['s_per_step'] - 1:+.0%}); both run the "
+                    "teacher forward and the student forward and backward through every layer, so the difference is the cost of the relations.")
+    return None
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     ap.add_argument('--steps', type=int, default=150)
     ap.add_argument('--batch-size', type=int, default=32)
     ap.add_argument('--lr', type=float, default=1e-4)
     ap.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2])
-    ap.add_argument('--objectives', nargs='+', default=OBJECTIVES)
+    ap.add_argument('--objectives', nargs='+', default=list(OBJECTIVES), choices=list(OBJECTIVES))
+    ap.add_argument('--students', nargs='+', default=list(STUDENTS), choices=list(STUDENTS))
+    ap.add_argument('--inits', nargs='+', default=list(INITS), choices=list(INITS))
     ap.add_argument('--smoke', action='store_true')
     ap.add_argument('--render', action='store_true', help='only rewrite distill.md from distill.json')
-    ap.add_argument('--note', help='with --render: add this note (e.g. on how the CPU was shared) to the results')
+    ap.add_argument('--note', help='add this note (e.g. on how the CPU was shared) to the results')
     args = ap.parse_args(argv)
     out = RESULTS; out.mkdir(parents=True, exist_ok=True)
-    if args.render:
-        res = json.loads((out/'distill.json').read_text())
-        if args.note and args.note not in res.setdefault('notes', []): res['notes'].append(args.note)
-        write_atomic(out/'distill.json', json.dumps(res, indent=1)); write_atomic(out/'distill.md', render_md(res)); return
-    if args.smoke: args.steps, args.seeds, args.objectives = 4, [0], args.objectives
     jpath = out/('distill_smoke.json' if args.smoke else 'distill.json')
     res = json.loads(jpath.read_text()) if jpath.is_file() and not args.smoke else {'runs': [], 'profiles': {}, 'teacher_dev': {}}
+    if args.note and args.note not in res.setdefault('notes', []): res['notes'].append(args.note)
+    if args.render:
+        write_atomic(jpath, json.dumps(res, indent=1)); write_atomic(out/'distill.md', render_md(res)); return
+    if args.smoke: args.steps, args.seeds = 4, [0]
     res.update(steps=args.steps, batch_size=args.batch_size, lr=args.lr, environment=environment())
     def save():
         res['updated'] = datetime.datetime.now().isoformat(timespec='seconds')
+        res['overhead'] = overhead(res, args.batch_size)
         write_atomic(jpath, json.dumps(res, indent=1))
         if not args.smoke: write_atomic(out/'distill.md', render_md(res))
 
-    def run_task(task, students, objectives, fraction=0.1):
-        data = task_data(task, fraction)
-        if args.smoke: data = data.take(64)
-        teacher = cached_teacher(data, fraction)
-        tdev = res['teacher_dev'].get(task) if not args.smoke else None
-        tdev = tdev or evaluate(teacher, data); res['teacher_dev'][task] = tdev
-        for st in students:
-            for obj in objectives:
+    data = task_data('sst2', 0.1)
+    if args.smoke: data = data.take(64)
+    teacher = cached_teacher(data, 0.1)
+    tdev = res['teacher_dev'].get('sst2') if not args.smoke else None
+    tdev = tdev or evaluate(teacher, data); res['teacher_dev']['sst2'] = tdev
+    for st in args.students:
+        for init in args.inits:
+            if st == '4x384' and init == 'random': continue       # the teacher's own width: nothing to compare
+            for obj in args.objectives:
                 if st != '4x384' and obj in NEEDS_EQUAL_HEADS: continue
                 for seed in args.seeds:
-                    key = f'{task}|{st}|{obj}|{seed}|{args.steps}|{args.batch_size}|{args.lr}'
+                    key = f'sst2|{st}|{init}|{obj}|{seed}|{args.steps}|{args.batch_size}|{args.lr}'
                     if any(r['key'] == key for r in res['runs']): continue
-                    student = make_student(teacher, seed=seed, **STUDENTS[st])
-                    cfg = recipe(obj, max_steps=args.steps, lr=args.lr, batch_size=args.batch_size, seed=seed)
+                    student = make_student(teacher, seed=seed, data=data, **STUDENTS[st], **INITS[init])
+                    cfg = OBJECTIVES[obj](max_steps=args.steps, lr=args.lr, batch_size=args.batch_size, seed=seed)
                     s, rec = distill(student, teacher, data, cfg, progress=False, teacher_dev=tdev)
-                    res['runs'].append(dict(key=key, task=task, train_fraction=fraction, student=st, objective=obj, seed=seed, dev=rec.dev,
-                                            retention=rec.retention, params=rec.params, wall_time_s=rec.wall_time_s,
-                                            seconds_per_step=rec.seconds_per_step, losses=[p['history'][-1]['losses'] for p in rec.phases]))
+                    res['runs'].append(dict(key=key, task='sst2', train_fraction=0.1, student=st, init=init, objective=obj, seed=seed,
+                                            dev=rec.dev, retention=rec.retention, params=rec.params, wall_time_s=rec.wall_time_s,
+                                            seconds_per_step=rec.seconds_per_step, losses=[p['history'][-1]['losses'] for p in rec.phases],
+                                            measured=datetime.datetime.now().isoformat(timespec='minutes'), load=os.getloadavg()[0]))
                     save()
-                    print(f"{task} {st} {obj} seed {seed}: {rec.dev} ({rec.wall_time_s:.0f} s)", flush=True)
-            if st not in res['profiles'] and not args.smoke:      # size and speed depend on the shape, not the weights
-                res['profiles'][st] = profile(make_student(teacher, **STUDENTS[st]), seq_len=128, batch_sizes=(1, 32), runs=10).to_dict()
-                save()
-        return teacher
-
-    run_task('sst2', list(STUDENTS), args.objectives)
-    sst = [s for s in summarize(res['runs']) if s['task'] == 'sst2' and s['student'] == '4x384']
-    by = {s['objective']: s for s in sst}
-    if 'minilmv2' in by and 'hinton' in by:
-        res['overhead'] = (f"a MiniLMv2 relation step takes {by['minilmv2']['s_per_step']:.3f} s against {by['hinton']['s_per_step']:.3f} s "
-                           f"for logit KD alone ({by['minilmv2']['s_per_step'] / by['hinton']['s_per_step'] - 1:+.0%}; 4x384 student, batch {args.batch_size}).")
-    best = [s['objective'] for s in sorted(sst, key=lambda s: -s['mean'])[:2]]
-    if not args.smoke:
-        for task in ('mrpc', 'rte'): run_task(task, ['4x384'], best, fraction=1.0)
+                    print(f"sst2 {st} {init} {obj} seed {seed}: {rec.dev['accuracy']:.4f} ({rec.wall_time_s:.0f} s)", flush=True)
+        if st not in res['profiles'] and not args.smoke:      # size and speed depend on the shape, not the weights
+            res['profiles'][st] = profile(make_student(teacher, **STUDENTS[st], init='random'), seq_len=128, batch_sizes=(1, 32), runs=10).to_dict()
+            save()
     save()
 
 if __name__ == '__main__':

@@ -6,13 +6,14 @@ __version__ = "0.1.0"
 # %% auto #0
 __all__ = []
 
-# %% ../nbs/00_api.ipynb #6f86bcf2
+# %% ../nbs/00_api.ipynb #f14aae82
 _API = {   # public name -> the module that defines it
     'ConfigError': 'config', 'DataError': 'config', 'ModelError': 'config', 'Config': 'config',
     'load_task': 'data', 'prepare': 'data', 'get_task': 'data', 'custom_task': 'data', 'TaskData': 'data',
     'compute_metrics': 'data', 'tiny_task': 'data',
     'tiny_model': 'models', 'layers': 'models', 'shapes': 'models', 'slice_layer': 'models', 'mask_heads': 'models',
-    'capture_qkv': 'models',
+    'capture_qkv': 'models', 'slice_hidden': 'models', 'keep_layers': 'models', 'importance': 'models',
+    'hidden_importance': 'models', 'layer_importance': 'models',
     'trim_vocab': 'vocab', 'trim_to_task': 'vocab', 'data_for': 'vocab', 'tokenizer_for': 'vocab',
     'save_model': 'checkpoint', 'load_model': 'checkpoint',
     'finetune': 'train', 'evaluate': 'train', 'predict': 'train', 'FinetuneConfig': 'train',

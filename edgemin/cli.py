@@ -148,7 +148,7 @@ def finetune_command(args):
     if args.out: print(f"saved to {save_model(model, args.out, data.tokenizer)}")
     return rec
 
-# %% ../nbs/20_cli.ipynb #3acc1cd0
+# %% ../nbs/20_cli.ipynb #2d192f93
 def distill_command(args):
     "Distill a teacher into a new student and save it."
     from edgemin.data import get_task, prepare
@@ -164,7 +164,7 @@ def distill_command(args):
     data = prepare(t, args.teacher, max_length=args.max_length, data_dir=args.data_dir,
                    train_fraction=args.train_fraction, max_train=args.max_train, seed=args.data_seed)
     student = make_student(teacher, layers=args.student_layers, hidden=args.student_hidden, heads=args.student_heads,
-                           ffn=args.student_ffn, init=args.init, seed=args.seed)
+                           ffn=args.student_ffn, init=args.init, width=args.width, data=data, seed=args.seed)
     student, rec = distill(student, teacher, data, cfg)
     print(rec._repr_markdown_())
     if args.out:
@@ -286,7 +286,7 @@ def config_from(args: argparse.Namespace, cls: type, **extra):
         if e.field in values and e.detail: raise e.renamed('--' + e.field.replace('_', '-')) from None
         raise
 
-# %% ../nbs/20_cli.ipynb #a3fd69c5
+# %% ../nbs/20_cli.ipynb #0c07603f
 def _finetune_options(f: argparse.ArgumentParser):
     from edgemin.train import FinetuneConfig
     _add_data_args(f)
@@ -302,9 +302,11 @@ def _distill_options(di: argparse.ArgumentParser):
     di.add_argument('--student-layers', type=int, default=4, help='student layers (default 4)')
     di.add_argument('--student-hidden', type=int, help="student width (default the teacher's)")
     di.add_argument('--student-heads', type=int, help="student attention heads (default the teacher's)")
-    di.add_argument('--student-ffn', type=int, help="student FFN width (default the teacher's, scaled with the width)")
-    di.add_argument('--init', default=None, help="'every_other' (default at the teacher's width), 'first', 'random' "
-                    "(default at another width), or a checkpoint")
+    di.add_argument('--student-ffn', type=int, help="student FFN width (default the teacher's)")
+    di.add_argument('--init', default=None, help="teacher layers to start from: 'every_other' (default), 'first', 'importance' "
+                    "(depth pruning); or 'random' (default for a student wider than the teacher), or a checkpoint")
+    di.add_argument('--width', default=None, choices=['activation', 'fisher', 'magnitude', 'leading'],
+                    help="how a narrower student keeps the teacher's hidden channels, heads and FFN neurons (default activation)")
     di.add_argument('--objective', default=DEFAULT_RECIPE, help=f"recipe: {', '.join(RECIPES)} (default {DEFAULT_RECIPE})")
     di.add_argument('--epochs', type=float, default=3.0, help='total epochs over the phases (default 3)')
     di.add_argument('--max-steps', type=int, help='a total step budget instead of epochs')
