@@ -6,7 +6,8 @@ Students: 4x384 (12 heads; teacher layers 0, 1, 3, 4), 4x256 (8 heads, FFN 1024)
 batches (hidden channels by activation, heads and FFN neurons by Michel et al.'s gradient score); `random` init:
 fresh weights. Every objective gets the same step budget (its phases share it, see edgemin.distill.recipe), over
 3 seeds. Objectives: EdgeMIN's recipes (`minilmv2-kd`, MiniLMv2 with logit KD in one phase, in both of MiniLMv2's
-loss forms; `minilmv2`, relations then KD) and the classic ones at their papers' settings. MiniLM v1 and TinyBERT pair
+loss forms; `general+minilmv2-kd`, half the steps on MiniLMv2 relations over unlabelled GLUE training sentences
+first, the other half on the task; `minilmv2`, relations then KD) and the classic ones at their papers' settings. MiniLM v1 and TinyBERT pair
 the teacher's heads one to one with the student's, so they run on the 12-head student only.
 
     python bench/distill.py                         # the full grid, resumable (about 3 hours on an idle 2-core CPU)
@@ -33,13 +34,19 @@ def _paper_form(**kw) -> DistillConfig:
     c = recipe('minilmv2-kd', **kw)
     return dataclasses.replace(c, phases=(dataclasses.replace(c.phases[0], objectives=(MiniLMv2(form='paper'), HintonKD())),))
 
-OBJECTIVES = {'minilmv2-kd': lambda **kw: recipe('minilmv2-kd', **kw), 'minilmv2-kd-paper': _paper_form,
+def _with_general(max_steps: int, **kw) -> DistillConfig:
+    "Half the steps MiniLMv2 relations on unlabelled GLUE training sentences (general distillation), then MiniLMv2 + KD on the task."
+    g = max_steps // 2
+    c = recipe('minilmv2-kd', max_steps=max_steps - g, **kw)
+    return dataclasses.replace(c, phases=(Phase((MiniLMv2(),), max_steps=g, data='glue'), *c.phases))
+
+OBJECTIVES = {'minilmv2-kd': lambda **kw: recipe('minilmv2-kd', **kw), 'minilmv2-kd-paper': _paper_form, 'general+minilmv2-kd': _with_general,
               **{n: (lambda n: lambda **kw: recipe(n, **kw))(n) for n in ('minilmv2', 'hinton', 'pkd', 'distilbert', 'mlkd', 'minilm', 'tinybert')}}
 STUDENTS = {'4x384': dict(layers=4), '4x256': dict(layers=4, hidden=256, heads=8, ffn=1024),
             '4x192': dict(layers=4, hidden=192, heads=6, ffn=768)}
 INITS = {'teacher': dict(init='every_other', width='activation'), 'random': dict(init='random')}
 NEEDS_EQUAL_HEADS = {'minilm', 'tinybert'}        # compare heads one to one: only the 12-head student
-EDGEMIN = ('minilmv2-kd', 'minilmv2-kd-paper', 'minilmv2')
+EDGEMIN = ('minilmv2-kd', 'minilmv2-kd-paper', 'general+minilmv2-kd', 'minilmv2')
 
 def summarize(runs: list) -> list:
     "Mean and std over seeds per (task, student, init, objective)."

@@ -495,7 +495,7 @@ def tiny_tokenizer(words: Sequence[str] = (),   # the vocabulary after the five 
                                    sep_token='[SEP]', mask_token='[MASK]',
                                    model_input_names=['input_ids', 'token_type_ids', 'attention_mask'])
 
-# %% ../nbs/02_data.ipynb #133b51ea
+# %% ../nbs/02_data.ipynb #481a173b
 @dataclass
 class TaskData:
     "A task's raw and tokenized splits with their tokenizer: the `data` argument of every EdgeMIN stage."
@@ -546,6 +546,24 @@ class TaskData:
         if split not in self.encoded: raise DataError(f"{self.task.name}: no split {split!r}; loaded splits: {list(self.encoded)}")
         cut = lambda dd: DatasetDict({s: ds.select(range(min(n, len(ds)))) if s == split else ds for s, ds in dd.items()})
         return TaskData(self.task, cut(self.raw), cut(self.encoded), self.tokenizer, self.max_length)
+
+    @property
+    def select_split(self) -> str:
+        "The split checkpoints and budgets are chosen on: `heldout` (a part of the training data, see `holdout`) if there is one, else the evaluation split."
+        return 'heldout' if 'heldout' in self.encoded else self.eval_split
+
+    def holdout(self, fraction: float = 0.1, seed: int = 0) -> 'TaskData':
+        "A copy whose training split gives a stratified `fraction` of its rows to a new `heldout` split, for choosing checkpoints off the reported split."
+        if 'heldout' in self.encoded: raise DataError(f"{self.task.name}: this data already has a heldout split ({len(self.encoded['heldout'])} rows)")
+        if not (isinstance(fraction, (int, float)) and 0 < fraction < 1): raise DataError(f"holdout fraction must be in (0, 1), got {fraction!r}")
+        n = len(self.encoded['train'])
+        if n < 2: raise DataError(f"{self.task.name}: {n} training row(s) cannot be split into training and heldout data")
+        ho = subset_indices(self.raw['train']['label'], fraction=fraction, seed=seed, regression=self.task.is_regression)
+        ho = ho[:n - 1] if len(ho) >= n else ho
+        rest = np.setdiff1d(np.arange(n), ho)
+        split = lambda dd: DatasetDict({**{s: ds for s, ds in dd.items() if s != 'train'},
+                                        'train': dd['train'].select(rest), 'heldout': dd['train'].select(ho)})
+        return TaskData(self.task, split(self.raw), split(self.encoded), self.tokenizer, self.max_length)
 
 # %% ../nbs/02_data.ipynb #279406fe
 def prepare(task: str | TaskSpec,          # task name or `custom_task(...)`

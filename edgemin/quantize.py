@@ -225,51 +225,77 @@ class QuantizeConfig(Config):
         if self.accuracy_budget is not None and not 0 <= self.accuracy_budget < 1: raise ConfigError(f"accuracy_budget must be in [0, 1), got {self.accuracy_budget}")
         if self.calib_batches < 1 or self.calib_batch_size < 1: raise ConfigError("calib_batches and calib_batch_size must be >= 1")
 
-# %% ../nbs/12_quantize.ipynb #885dffb6
+# %% ../nbs/12_quantize.ipynb #3460a516
 class FakeQuantLinear(nn.Linear):
-    "A linear layer that fake-quantizes its weights (per channel, symmetric) and inputs (per tensor) to int8."
+    "A linear layer that fake-quantizes its weights and inputs to int8 as the deployed quantizer will."
+    per_channel: bool = False             # weights: one scale per output row
+    symmetric_weights: bool = True        # weights: zero point 0
     @classmethod
-    def wrap(cls, lin: nn.Linear) -> 'FakeQuantLinear':
+    def wrap(cls, lin: nn.Linear, per_channel: bool = False, symmetric_weights: bool = True) -> 'FakeQuantLinear':
         new = cls(lin.in_features, lin.out_features, bias=lin.bias is not None, device=lin.weight.device, dtype=lin.weight.dtype)
         new.load_state_dict(lin.state_dict())
+        new.per_channel, new.symmetric_weights = per_channel, symmetric_weights
         return new
     def forward(self, x):
         if self.in_features == 0 or self.out_features == 0: return super().forward(x)
-        return nn.functional.linear(fake_quantize(x, symmetric=False), fake_quantize(self.weight, per_channel=True), self.bias)
+        w = fake_quantize(self.weight, symmetric=self.symmetric_weights, per_channel=self.per_channel)
+        return nn.functional.linear(fake_quantize(x, symmetric=False), w, self.bias)   # inputs: per tensor, UINT8 (dynamic)
     def unwrap(self) -> nn.Linear:
         lin = nn.Linear(self.in_features, self.out_features, bias=self.bias is not None)
         lin.load_state_dict(self.state_dict())
         return lin
 
-def swap_linears(model: nn.Module, to_fake: bool) -> nn.Module:
-    "Swap the encoder's linear layers for fake-quantized ones (or back), in place."
-    for name, mod in list(model.base_model.named_modules()):
+class _FakeQuantWeight(nn.Module):
+    "A parametrization: the weight as the quantizer stores it (per tensor)."
+    def __init__(self, symmetric: bool): super().__init__(); self.symmetric = symmetric
+    def forward(self, w): return fake_quantize(w, symmetric=self.symmetric)
+
+# %% ../nbs/12_quantize.ipynb #9e348af1
+def swap_linears(model: nn.Module, to_fake: bool, config: "QuantizeConfig | None" = None) -> nn.Module:
+    "Swap the linear layers that `config` quantizes for fake-quantized ones (and the word embeddings, if it quantizes them), or back; in place."
+    from torch.nn.utils import parametrize
+    cfg = config or QuantizeConfig()
+    tables = [m for m in model.modules() if 'embed' in type(m).__name__.lower() and getattr(m, 'weight', None) is not None]
+    if not to_fake:
+        for mod in list(model.modules()):
+            for cname, child in list(mod.named_children()):
+                if isinstance(child, FakeQuantLinear): setattr(mod, cname, child.unwrap())
+        for t in tables:
+            if parametrize.is_parametrized(t, 'weight'): parametrize.remove_parametrizations(t, 'weight', leave_parametrized=False)
+        return model
+    stack = model.base_model.get_submodule(arch_for(model).layers)
+    skip = {id(m) for i in cfg.exclude_layers for m in stack[i].modules()}
+    for mod in list(model.modules()):
+        if id(mod) in skip: continue
         for cname, child in list(mod.named_children()):
-            if to_fake and type(child) is nn.Linear: setattr(mod, cname, FakeQuantLinear.wrap(child))
-            elif not to_fake and isinstance(child, FakeQuantLinear): setattr(mod, cname, child.unwrap())
+            if type(child) is nn.Linear and id(child) not in skip:
+                setattr(mod, cname, FakeQuantLinear.wrap(child, cfg.per_channel, cfg.symmetric_weights))
+    if cfg.quantize_embeddings:                     # every embedding table (Gather): per tensor, asymmetric UINT8, whatever the weights' symmetry
+        for t in tables: parametrize.register_parametrization(t, 'weight', _FakeQuantWeight(symmetric=False))
     return model
 
-def qat(model: nn.Module, data: TaskData, config: DistillConfig | None = None, progress: bool = False):
+def qat(model: nn.Module, data: TaskData, config: DistillConfig | None = None, progress: bool = False,
+        quant: "QuantizeConfig | None" = None):  # what will be deployed: QAT simulates its rounding
     "Quantization-aware training of a copy of `model`, distilling from the float model; returns float weights and a record."
     cfg = config or recipe('hinton', epochs=1.0, lr=2e-5)
-    student = swap_linears(copy.deepcopy(model), True)
+    student = swap_linears(copy.deepcopy(model), True, quant)
     student, rec = distill(student, model, data, cfg, progress=progress)
     return swap_linears(student, False), rec
 
-# %% ../nbs/12_quantize.ipynb #81de95db
+# %% ../nbs/12_quantize.ipynb #fa851910
 def sensitivity(model: nn.Module, data: TaskData, cfg: QuantizeConfig, workdir: Path) -> list[dict]:
-    "Per transformer layer: the dev-metric drop when only that layer is quantized."
-    main = data.task.main_metric
-    base = evaluate(model, data)[main]
+    "Per transformer layer: the drop of the main metric on `data.select_split` (heldout data if any, else dev) when only that layer is quantized."
+    main, split = data.task.main_metric, data.select_split
+    base = evaluate(model, data, split)[main]
     n = len(layers(model))
     out = []
     for i in range(n):
         q = _quantize_model(model, dataclasses.replace(cfg, exclude_layers=tuple(j for j in range(n) if j != i), accuracy_budget=None),
                             data, workdir/f'sens{i}').model
-        out.append({'layer': i, 'drop': base - evaluate(q, data)[main]})
+        out.append({'layer': i, 'drop': base - evaluate(q, data, split)[main]})
     return out
 
-# %% ../nbs/12_quantize.ipynb #58becc64
+# %% ../nbs/12_quantize.ipynb #1ac67cea
 @dataclass
 class QuantizeRecord:
     "What quantization did and cost: sizes, agreement with the float model, dev metrics, sensitivity, the machine's ISA."
@@ -283,6 +309,7 @@ class QuantizeRecord:
     dev: dict = field(default_factory=dict)
     sensitivity: list = field(default_factory=list)
     excluded_layers: list = field(default_factory=list)
+    budget_split: str | None = None          # the split the accuracy budget was checked on ('heldout': part of the training data)
     qat: dict | None = None
     isa: dict = field(default_factory=dict)
     wall_time_s: float = 0.0
@@ -306,7 +333,7 @@ def logit_agreement(la: np.ndarray, lb: np.ndarray) -> dict:
     same = (la.argmax(-1) == lb.argmax(-1)).mean() if la.shape[-1] > 1 else float(np.corrcoef(la[:, 0], lb[:, 0])[0, 1])
     return {'examples': len(la), 'max_abs_logit_diff': float(np.abs(la - lb).max()), 'prediction_agreement': float(same)}
 
-# %% ../nbs/12_quantize.ipynb #de3547d4
+# %% ../nbs/12_quantize.ipynb #d79b9454
 def agreement(a: nn.Module, b: nn.Module, data: TaskData, n: int = 512) -> dict:
     "`logit_agreement` of two models on the first `n` dev examples."
     sub = data_for(a, data).take(n)                         # the first n examples, tokenized once as the models read them
@@ -323,19 +350,20 @@ def _quantize_model(model, cfg: QuantizeConfig, data, workdir: Path) -> Quantize
     return BACKENDS[cfg.backend][cfg.mode].handler(model, cfg, data, workdir)
 
 def _within_budget(src, cfg: QuantizeConfig, data: TaskData, workdir: Path, rec: QuantizeRecord) -> tuple[Quantized, np.ndarray]:
-    "Keep the most sensitive layers in float, one at a time, until the dev drop is within `cfg.accuracy_budget`."
-    main = data.task.main_metric
+    "Keep the most sensitive layers in float, one at a time, until the drop on `data.select_split` is within `cfg.accuracy_budget`."
+    main, split = data.task.main_metric, data.select_split
+    base = evaluate(src, data, split)[main]
     rec.sensitivity = sensitivity(src, data, cfg, workdir)
     excl = list(cfg.exclude_layers)
     for layer in [s['layer'] for s in sorted(rec.sensitivity, key=lambda s: -s['drop'])]:
         excl.append(layer)
         q = _quantize_model(src, dataclasses.replace(cfg, exclude_layers=tuple(excl)), data, workdir)
-        rec.dev, lq = _dev(q.model, data)
-        if rec.dev_float[main] - rec.dev[main] <= cfg.accuracy_budget: break
+        if base - evaluate(q.model, data, split)[main] <= cfg.accuracy_budget: break
     rec.excluded_layers = sorted(excl)
+    rec.dev, lq = _dev(q.model, data)                  # reported on dev, chosen on `split`
     return q, lq
 
-# %% ../nbs/12_quantize.ipynb #61c5f147
+# %% ../nbs/12_quantize.ipynb #5010c9ed
 def quantize(model: nn.Module,                   # a float sequence classifier (not modified)
              config: QuantizeConfig = QuantizeConfig(),
              calib_data: TaskData | None = None, # calibration (static), training (qat), agreement and sensitivity data
@@ -351,15 +379,18 @@ def quantize(model: nn.Module,                   # a float sequence classifier (
     rec = QuantizeRecord(cfg.to_dict(), float_size_bytes=size_on_disk(model), isa=environment()['isa'])
     src = model
     if mode.trains:
-        src, drec = qat(model, calib_data, cfg.qat, progress)
+        src, drec = qat(model, calib_data, cfg.qat, progress, quant=cfg)
         rec.qat = drec.to_dict()
     q = _quantize_model(src, cfg, calib_data, workdir)
     if calib_data is not None:
         main, n = calib_data.task.main_metric, cfg.agreement_examples
         rec.dev_float, lf = _dev(model, calib_data)
         rec.dev, lq = _dev(q.model, calib_data)
-        if cfg.accuracy_budget is not None and rec.dev_float[main] - rec.dev[main] > cfg.accuracy_budget:
-            q, lq = _within_budget(src, cfg, calib_data, workdir, rec)
+        if cfg.accuracy_budget is not None:
+            rec.budget_split = sel = calib_data.select_split
+            drop = (rec.dev_float[main] - rec.dev[main] if sel == calib_data.eval_split
+                    else evaluate(model, calib_data, sel)[main] - evaluate(q.model, calib_data, sel)[main])
+            if drop > cfg.accuracy_budget: q, lq = _within_budget(src, cfg, calib_data, workdir, rec)
         rec.agreement = logit_agreement(lf[:n], lq[:n])
         if q.float_onnx is not None:
             rec.export_agreement = agreement(src, OnnxClassifier(q.float_onnx, model.config, split_vocab(model)), calib_data, n)

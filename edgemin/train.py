@@ -66,7 +66,7 @@ def evaluate(model, data: TaskData, split: str | None = None, batch_size: int = 
     logits, y = predict(model, data, split or data.eval_split, batch_size, progress)
     return score(data.task, logits, y)
 
-# %% ../nbs/06_train.ipynb #1bc5094f
+# %% ../nbs/06_train.ipynb #2a32caa6
 @dataclass
 class FinetuneRecord:
     "What a fine-tuning run did: per-epoch losses and dev metrics, the best epoch, time and throughput."
@@ -84,6 +84,7 @@ class FinetuneRecord:
     cache: str | None = None                      # 'hit' or 'miss' when run through `finetune_teacher`
     path: str | None = None                       # where the cached teacher lives
     dev_truncated: int | None = None              # evaluation inputs longer than the data's max_length, so cut
+    selected_on: str = 'validation'               # the split the kept evaluation was chosen on ('heldout': part of the training data)
 
     def to_dict(self) -> dict: return asdict(self)
     @classmethod
@@ -98,7 +99,8 @@ class FinetuneRecord:
                 f"{f', cache {self.cache}' if self.cache else ''}"
                 f"{f'; {self.dev_truncated:,} dev inputs were longer than the maximum length and cut' if self.dev_truncated else ''}\n\n"
                 f"| epoch | step | train loss | dev {main} | dev loss |\n|---|---|---|---|---|\n" + '\n'.join(rows) +
-                f"\n\nBest: epoch {self.best.get('epoch', float('nan')):.2f}, dev {main} {self.best.get('dev', {}).get(main, float('nan')):.4f}")
+                f"\n\nBest: epoch {self.best.get('epoch', float('nan')):.2f}, dev {main} {self.best.get('dev', {}).get(main, float('nan')):.4f} "
+                f"(chosen on {self.selected_on})")
 
 # %% ../nbs/06_train.ipynb #41ff8cf3
 def _optimizer(model, cfg: FinetuneConfig):
@@ -120,7 +122,7 @@ def task_loss(model, batch) -> tuple[torch.Tensor, dict]:
     loss = model(**batch).loss
     return loss, {'task': loss.detach()}
 
-# %% ../nbs/06_train.ipynb #6fccd03b
+# %% ../nbs/06_train.ipynb #33177a3f
 def train(model,                        # the model to train (trained in place: callers pass a copy)
           data: TaskData,               # needs a 'train' split and an evaluation split
           config: FinetuneConfig,
@@ -147,7 +149,7 @@ def train(model,                        # the model to train (trained in place: 
     sched = get_linear_schedule_with_warmup(opt, int(cfg.warmup_ratio * total), total)
     model, extra, opt, loader, sched = acc.prepare(model, extra, opt, loader, sched)
     rec = FinetuneRecord(data.task.name, cfg.to_dict(), data.fingerprint(), len(data.encoded['train']), device=str(acc.device),
-                         dev_truncated=data.truncated())
+                         dev_truncated=data.truncated(), selected_on=data.select_split)
     main = data.task.main_metric
     best_state, step, t0, seen = None, 0, time.perf_counter(), 0
     bar = tqdm(total=total, desc=f'{desc} {data.task.name}', disable=not progress or not acc.is_local_main_process)
@@ -164,9 +166,10 @@ def train(model,                        # the model to train (trained in place: 
             bar.update(1); bar.set_postfix(loss=f'{np.mean(losses[-20:]):.4f}')
             if step >= total: break
         dev = evaluate(acc.unwrap_model(model), data, batch_size=cfg.eval_batch_size)
+        sel = dev if rec.selected_on == data.eval_split else evaluate(acc.unwrap_model(model), data, rec.selected_on, cfg.eval_batch_size)
         rec.history.append({'epoch': round(step / per_epoch, 4), 'step': step, 'train_loss': float(np.mean(losses)),
-                            'losses': {k: float(np.mean(v)) for k, v in parts.items()}, 'dev': dev})
-        if not rec.best or dev[main] > rec.best['dev'][main]:
+                            'losses': {k: float(np.mean(v)) for k, v in parts.items()}, 'dev': dev, 'select': sel})
+        if not rec.best or sel[main] > rec.best['select'][main]:
             rec.best = rec.history[-1]
             if cfg.keep_best: best_state = {k: v.detach().cpu().clone() for k, v in acc.unwrap_model(model).state_dict().items()}
     bar.close()
