@@ -236,21 +236,20 @@ def teacher(lines: list):
 
 def distill_(lines: list):
     d = _load('distill')
-    lines += ['### Distillation objectives (`bench/distill.py`)', '']
+    lines += ['### Distillation objectives and student widths (`bench/distill.py`)', '']
     if not d or not d.get('runs'): lines += ['Not yet run.', '']; return
-    from edgemin.data import get_task
     groups = {}
-    for r in d['runs']: groups.setdefault((r['task'], r['student'], r['objective']), []).append(r)
-    lines += [f"{d['steps']} steps at batch {d['batch_size']} per objective, mean ± std over seeds; SST-2 with 10% of its training data "
-              f"([details](bench/results/distill.md); {_machine(d.get('environment', {}))}).", '',
-              '| task | student | objective | dev (main metric) | retention | seeds |', '|---|---|---|---|---:|---:|']
+    for r in d['runs']: groups.setdefault((r['student'], r.get('init', 'teacher'), r['objective'], int(r['key'].split('|')[5])), []).append(r)
+    tdev = d['teacher_dev']['sst2']['accuracy']
+    lines += [f"SST-2 with 10% of its training data, batch {d['batch_size']}, the same steps for every objective (150 unless shown), mean ± std "
+              f"over seeds; teacher dev accuracy {tdev:.4f}. Init `teacher`: the student cut out of the teacher's weights by importance "
+              "(`make_student`'s default); `random`: fresh weights ([details](bench/results/distill.md); "
+              f"{_machine(d.get('environment', {}))}).", '',
+              '| student | init | objective | steps | dev accuracy | retention | seeds |', '|---|---|---|---:|---|---:|---:|']
     rows = []
-    for (task, st, obj), rs in groups.items():
-        main = get_task(task).main_metric
-        m, sd = mean_std(r['dev'][main] for r in rs)
-        rows.append((task != 'sst2', task, st, -m,
-                     f"| {task} | {st} | {obj} | {m:.4f} ± {sd:.4f} | "
-                     f"{statistics.mean(r['retention'] for r in rs):.1%} | {len(rs)} |"))
+    for (st, init, obj, steps), rs in groups.items():
+        m, sd = mean_std(r['dev']['accuracy'] for r in rs)
+        rows.append(((st, steps, init != 'teacher', -m), f"| {st} | {init} | {obj} | {steps} | {m:.4f} ± {sd:.4f} | {m / tdev:.1%} | {len(rs)} |"))
     lines += [r[-1] for r in sorted(rows)]
     if d.get('overhead'): lines += ['', f"Relation loss cost: {d['overhead']}"]
     lines.append('')
