@@ -20,7 +20,8 @@ from transformers import AutoModelForSequenceClassification, PreTrainedModel
 # %% auto #0
 __all__ = ['ARCHS', 'Arch', 'arch_for', 'Layer', 'layers', 'shapes', 'tiny_model', 'capture_qkv', 'attention_probs', 'mask_heads',
            'EmptyAttention', 'slice_layer', 'slice_hidden', 'keep_layers', 'importance', 'normalize_by_layer',
-           'hidden_importance', 'layer_importance', 'choose_heads', 'choose_neurons']
+           'hidden_size', 'top_k', 'stream_norms', 'hidden_importance', 'layer_importance', 'choose_heads',
+           'choose_neurons']
 
 # %% ../nbs/03_models.ipynb #d4478132
 @dataclass(frozen=True)
@@ -394,10 +395,18 @@ def normalize_by_layer(scores: list[np.ndarray]) -> list[np.ndarray]:
     "Divide each layer's scores by their L2 norm (Michel et al. 2019); empty or all-zero layers are left as they are."
     return [s / np.linalg.norm(s) if len(s) and np.linalg.norm(s) > 0 else s for s in scores]
 
-# %% ../nbs/03_models.ipynb #0cdfae29
-def _stream_norms(model: nn.Module) -> list[nn.LayerNorm]:
+# %% ../nbs/03_models.ipynb #ca504dc0
+def hidden_size(model: nn.Module) -> int:
+    "The model's hidden (residual-stream) width, as its config records it."
+    return getattr(model.config, arch_for(model).cfg_hidden)
+
+def top_k(scores, k: int) -> list[int]:
+    "The indices of the k highest scores, in increasing index order (ties: the lower index)."
+    return sorted(np.argsort(-np.asarray(scores), kind='stable')[:k].tolist())
+
+def stream_norms(model: nn.Module) -> list[nn.LayerNorm]:
     "The LayerNorms whose outputs are the residual stream: embeddings' and each layer's."
-    H = getattr(model.config, arch_for(model).cfg_hidden)
+    H = hidden_size(model)
     return [m for m in model.base_model.modules() if isinstance(m, nn.LayerNorm) and tuple(m.normalized_shape) == (H,)]
 
 def hidden_importance(model: nn.Module,            # the model to score (not modified)
@@ -413,7 +422,7 @@ def hidden_importance(model: nn.Module,            # the model to score (not mod
     model = copy.deepcopy(model).eval()
     for p in model.parameters(): p.requires_grad_(False)
     H = getattr(model.config, arch_for(model).cfg_hidden)
-    norms, state = _stream_norms(model), {}
+    norms, state = stream_norms(model), {}
     sq = [torch.zeros(H, dtype=torch.float64) for _ in norms]
     mask = torch.ones(H, requires_grad=True)
     fisher, tokens = torch.zeros(H, dtype=torch.float64), 0
