@@ -12,8 +12,15 @@ the teacher's heads one to one with the student's, so they run on the 12-head st
 
     python bench/distill.py                         # the full grid, resumable (about 3 hours on an idle 2-core CPU)
     python bench/distill.py --students 4x256 4x192 --objectives minilmv2-kd hinton pkd   # a slice of it
+    python bench/distill.py --grid --students 4x192 --objectives minilmv2-kd hinton pkd   # equal lr x T grids chosen on heldout training data, then 3 seeds
+    python bench/distill.py --grid --tuned-at 150 --steps 600 --seeds 0 --students 4x192 \
+        --objectives minilmv2-kd hinton pkd general-kd+minilmv2-kd general-kd+hinton          # the 150-step choices at 600 steps
     python bench/distill.py --smoke                 # a 2-minute check that everything runs (not written to results)
     python bench/distill.py --render                # rewrite distill.md from distill.json
+
+With --grid every objective gets the same small grid (lr x temperature), each point trained on 90% of the training subset and
+chosen on the other 10% (heldout, stratified), never on dev; `general-kd+X` first spends half the steps on unlabelled SST-2
+training sentences with the teacher's soft targets alone (and MiniLMv2's relations for EdgeMIN's recipe), then runs X.
 
 Results: bench/results/distill.json and distill.md, rewritten after every run (a re-run skips finished runs).
 The teacher comes from the cache of bench/teacher.py (same recipe); it is fine-tuned first if it is missing.
@@ -23,7 +30,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))     # the shared helpers beside this script, from any directory
 from settings import RESULTS
-from common import task_data, teacher as cached_teacher, write_atomic
+from common import task_data, teacher as cached_teacher, write_atomic, glue_dir
 from edgemin.data import get_task
 from edgemin.distill import make_student, recipe, distill, DistillConfig, Phase, MiniLMv2, HintonKD
 from edgemin.train import evaluate
@@ -40,17 +47,43 @@ def _with_general(max_steps: int, **kw) -> DistillConfig:
     c = recipe('minilmv2-kd', max_steps=max_steps - g, **kw)
     return dataclasses.replace(c, phases=(Phase((MiniLMv2(),), max_steps=g, data='glue'), *c.phases))
 
+def _with_general_kd(base: str, max_steps: int, **kw) -> DistillConfig:
+    "Half the steps on unlabelled SST-2 training sentences (teacher soft targets alone; with MiniLMv2 relations for MiniLMv2 recipes), then `base`."
+    g = max_steps // 2
+    c = recipe(base, max_steps=max_steps - g, **kw)
+    objs = (MiniLMv2(), HintonKD(alpha=1.0)) if base.startswith('minilmv2') else (HintonKD(alpha=1.0),)
+    return dataclasses.replace(c, phases=(Phase(objs, max_steps=g, data='glue:sst2'), *c.phases))
+
 OBJECTIVES = {'minilmv2-kd': lambda **kw: recipe('minilmv2-kd', **kw), 'minilmv2-kd-paper': _paper_form, 'general+minilmv2-kd': _with_general,
+              'general-kd+minilmv2-kd': lambda **kw: _with_general_kd('minilmv2-kd', **kw), 'general-kd+hinton': lambda **kw: _with_general_kd('hinton', **kw),
               **{n: (lambda n: lambda **kw: recipe(n, **kw))(n) for n in ('minilmv2', 'hinton', 'pkd', 'distilbert', 'mlkd', 'minilm', 'tinybert')}}
 STUDENTS = {'4x384': dict(layers=4), '4x256': dict(layers=4, hidden=256, heads=8, ffn=1024),
             '4x192': dict(layers=4, hidden=192, heads=6, ffn=768)}
 INITS = {'teacher': dict(init='every_other', width='activation'), 'random': dict(init='random')}
 NEEDS_EQUAL_HEADS = {'minilm', 'tinybert'}        # compare heads one to one: only the 12-head student
-EDGEMIN = ('minilmv2-kd', 'minilmv2-kd-paper', 'general+minilmv2-kd', 'minilmv2')
+EDGEMIN = ('minilmv2-kd', 'minilmv2-kd-paper', 'general+minilmv2-kd', 'general-kd+minilmv2-kd', 'minilmv2')
+# --grid: every objective gets the same grid, each point chosen on a heldout 10% of the training data (never on dev)
+GRID = dict(lr=(5e-5, 1e-4, 2e-4), temperature=(2.0, 5.0))
+HELDOUT = 0.1
+
+def with_temperature(cfg: DistillConfig, T: float) -> DistillConfig:
+    "`cfg` with the temperature of every objective that has one set to `T`."
+    sub = lambda o: dataclasses.replace(o, temperature=T) if hasattr(o, 'temperature') else o
+    return dataclasses.replace(cfg, phases=tuple(dataclasses.replace(p, objectives=tuple(map(sub, p.objectives))) for p in cfg.phases))
+
+def base_objective(obj: str) -> str:
+    "The task objective whose grid choice a general-phase variant reuses ('general-kd+hinton' -> 'hinton')."
+    return obj.split('+')[-1]
+
+def chosen(runs: list, student: str, objective: str, steps: int) -> dict | None:
+    "The grid point with the best heldout score among the complete grid's first-seed runs, or None while the grid is incomplete."
+    g = [r for r in runs if r.get('grid') and r['student'] == student and r['objective'] == objective and r['steps'] == steps]
+    return max(g, key=lambda r: (r['heldout'], -r['lr'])) if len(g) == len(GRID['lr']) * len(GRID['temperature']) else None
 
 def summarize(runs: list) -> list:
     "Mean and std over seeds per (task, student, init, objective, steps)."
     groups = {}
+    runs = [r for r in runs if not r.get('protocol')]          # the heldout-tuned runs have their own tables
     for r in runs: groups.setdefault((r['task'], r['student'], r.get('init', 'teacher'), r['objective'], int(r['key'].split('|')[5])), []).append(r)
     out = []
     for (task, st, init, obj, steps), rs in groups.items():
@@ -86,6 +119,7 @@ def render_md(res: dict) -> str:
             lines.append(f"| {s['steps']} | {s['init']} | {name} | {s['mean']:.4f} ± {s['std']:.4f} | {s['retention']:.1%} | {s['seeds']} | "
                          f"{s['s_per_step']:.3f} | {s['params']:,} |")
         lines.append('')
+    lines += render_tuned(res['runs'])
     if res.get('overhead'): lines += [f"Relation loss cost: {res['overhead']}", '']
     for n in res.get('notes', []): lines += [f"Note: {n}", '']
     if res.get('profiles'):
@@ -108,6 +142,75 @@ def overhead(res: dict, batch_size: int) -> str | None:
                     "teacher forward and the student forward and backward through every layer, so the difference is the cost of the relations.")
     return None
 
+def choice_for(runs: list, student: str, objective: str, steps: int) -> dict | None:
+    "The grid point a run of `objective` at `steps` used: the grid at the same budget, else the grid at another one (--tuned-at)."
+    for g in [steps, *sorted({r['steps'] for r in runs if r.get('grid')})]:
+        c = chosen(runs, student, base_objective(objective), g)
+        if c: return c
+    return None
+
+def tuned_run(res: dict, data, teacher, tdev: dict, st: str, obj: str, steps: int, seed: int, lr: float, T: float,
+              batch_size: int, grid: bool, save) -> None:
+    "One heldout-protocol run (a grid point, or a chosen point at another seed or budget), skipped when already recorded."
+    key = f'sst2|{st}|teacher|{obj}|{seed}|{steps}|{batch_size}|{lr}|T={T}|heldout'
+    if any(r['key'] == key for r in res['runs']): return
+    student = make_student(teacher, seed=seed, data=data, **STUDENTS[st], **INITS['teacher'])
+    cfg = with_temperature(OBJECTIVES[obj](max_steps=steps, lr=lr, batch_size=batch_size, seed=seed), T)
+    s, rec = distill(student, teacher, data, cfg, progress=False, teacher_dev=tdev)
+    held = evaluate(s, data, 'heldout')['accuracy']
+    res['runs'].append(dict(key=key, task='sst2', train_fraction=0.1, student=st, init='teacher', objective=obj, seed=seed, steps=steps,
+                            lr=lr, temperature=T, grid=grid, protocol='heldout', heldout=held, dev=rec.dev, retention=rec.retention,
+                            params=rec.params, wall_time_s=rec.wall_time_s, seconds_per_step=rec.seconds_per_step,
+                            general=rec.general, measured=datetime.datetime.now().isoformat(timespec='minutes'), load=os.getloadavg()[0]))
+    save()
+    print(f"heldout protocol: sst2 {st} {obj} lr {lr} T {T} seed {seed} {steps} steps: heldout {held:.4f}, dev {rec.dev['accuracy']:.4f} "
+          f"({rec.wall_time_s:.0f} s)", flush=True)
+
+def run_grid(args, res: dict, data, teacher, tdev: dict, save) -> None:
+    "--grid: each objective's grid at `--steps` (first seed), then its chosen point at every seed; with --tuned-at N, the choice of the grid at N steps."
+    data = data.holdout(HELDOUT)                       # checkpoints and grid points are chosen on this part of the training data
+    gsteps = args.tuned_at or args.steps
+    for st in args.students:
+        for obj in args.objectives:
+            if args.tuned_at is None and base_objective(obj) == obj:
+                for lr in GRID['lr']:
+                    for T in GRID['temperature']:
+                        tuned_run(res, data, teacher, tdev, st, obj, args.steps, args.seeds[0], lr, T, args.batch_size, True, save)
+            c = chosen(res['runs'], st, base_objective(obj), gsteps)
+            if c is None:
+                print(f"{st} {obj}: the grid of {base_objective(obj)} at {gsteps} steps is not complete; run it first (--grid --steps {gsteps})"); continue
+            for seed in args.seeds:
+                tuned_run(res, data, teacher, tdev, st, obj, args.steps, seed, c['lr'], c['temperature'], args.batch_size, False, save)
+
+def render_tuned(runs: list) -> list:
+    "The heldout-protocol tables: every grid point, then each objective's chosen point over seeds."
+    runs = [r for r in runs if r.get('protocol') == 'heldout']
+    if not runs: return []
+    lines = ['## Tuned on held-out training data', '',
+             f"Every objective gets the same grid (lr {', '.join(map(str, GRID['lr']))} × temperature "
+             f"{', '.join(map(str, GRID['temperature']))}: the temperature of every objective that has one) at the grid's step budget, "
+             f"first seed. {HELDOUT:.0%} of the training data is held out (stratified): checkpoints (keep_best) and the grid point are "
+             "chosen on it, never on dev; dev is only reported. A variant with a general phase (`general-kd+X`) reuses X's choice. "
+             "The general phase: half the steps on unlabelled SST-2 training sentences (the teacher's soft targets at alpha = 1, plus "
+             "MiniLMv2's relations for EdgeMIN's recipe), no heldout or dev sentence among them.", '',
+             '### Grid', '', '| student | steps | objective | lr | T | heldout | dev |', '|---|---:|---|---:|---:|---:|---:|']
+    for r in sorted((r for r in runs if r.get('grid')), key=lambda r: (r['student'], r['steps'], r['objective'], r['lr'], r['temperature'])):
+        lines.append(f"| {r['student']} | {r['steps']} | {r['objective']} | {r['lr']} | {r['temperature']} | {r['heldout']:.4f} | {r['dev']['accuracy']:.4f} |")
+    groups = {}
+    for r in runs: groups.setdefault((r['student'], r['steps'], r['objective'], r['lr'], r['temperature']), []).append(r)
+    lines += ['', '### Chosen points', '', '| student | steps | objective | lr | T | heldout (mean) | dev (mean ± std) | retention | seeds |',
+              '|---|---:|---|---:|---:|---:|---|---:|---:|']
+    rows = []
+    for (st, steps, obj, lr, T), rs in groups.items():
+        c = choice_for(runs, st, obj, steps)
+        if c is None or (c['lr'], c['temperature']) != (lr, T): continue
+        v = [r['dev']['accuracy'] for r in rs]
+        rows.append((st, steps, -statistics.mean(v), f"| {st} | {steps} | {f'**{obj}** (EdgeMIN)' if obj in EDGEMIN else obj} | {lr} | {T} | "
+                     f"{statistics.mean(r['heldout'] for r in rs):.4f} | {statistics.mean(v):.4f} ± {statistics.stdev(v) if len(v) > 1 else 0.0:.4f} | "
+                     f"{statistics.mean(r['retention'] for r in rs):.1%} | {len(rs)} |"))
+    lines += [r[-1] for r in sorted(rows)] + ['']
+    return lines
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     ap.add_argument('--steps', type=int, default=150)
@@ -117,6 +220,8 @@ def main(argv=None):
     ap.add_argument('--objectives', nargs='+', default=list(OBJECTIVES), choices=list(OBJECTIVES))
     ap.add_argument('--students', nargs='+', default=list(STUDENTS), choices=list(STUDENTS))
     ap.add_argument('--inits', nargs='+', default=list(INITS), choices=list(INITS))
+    ap.add_argument('--grid', action='store_true', help="the heldout protocol: each objective's grid (GRID) chosen on heldout training data")
+    ap.add_argument('--tuned-at', type=int, help='with --grid: run the points chosen on the grid at this many steps (at --steps, every seed)')
     ap.add_argument('--smoke', action='store_true')
     ap.add_argument('--render', action='store_true', help='only rewrite distill.md from distill.json')
     ap.add_argument('--note', help='add this note (e.g. on how the CPU was shared) to the results')
@@ -135,11 +240,14 @@ def main(argv=None):
         write_atomic(jpath, json.dumps(res, indent=1))
         if not args.smoke: write_atomic(out/'distill.md', render_md(res))
 
+    os.environ.setdefault('EDGEMIN_GLUE_DIR', glue_dir())      # the general phases' unlabelled sentences ('glue:sst2') come from there
     data = task_data('sst2', 0.1)
     if args.smoke: data = data.take(64)
     teacher = cached_teacher(data, 0.1)
     tdev = res['teacher_dev'].get('sst2') if not args.smoke else None
     tdev = tdev or evaluate(teacher, data); res['teacher_dev']['sst2'] = tdev
+    if args.grid:
+        run_grid(args, res, data, teacher, tdev, save); save(); return
     for st in args.students:
         for init in args.inits:
             if st == '4x384' and init == 'random': continue       # the teacher's own width: nothing to compare

@@ -132,16 +132,34 @@ def _add_data_args(p: argparse.ArgumentParser):
     p.add_argument('--data-seed', type=int, default=0, help='seed of the training subset (default 0)')
     p.add_argument('--max-length', type=int, default=128, help='truncation length in tokens (default 128)')
 
+def _heldout_share(v: str) -> float:
+    "The --heldout value: a share in [0, 1)."
+    try: x = float(v)
+    except ValueError: x = float('nan')
+    if not 0 <= x < 1: raise argparse.ArgumentTypeError(f"expected a share of the training data in [0, 1), got {v!r}")
+    return x
+
+def _add_heldout_arg(p: argparse.ArgumentParser):
+    "--heldout: the part of the training data that checkpoints and budgets are chosen on, as in the pipeline's data.heldout."
+    p.add_argument('--heldout', type=_heldout_share, default=0.1,
+                   help='hold out this stratified share of the training data to choose checkpoints and budgets on (default 0.1; '
+                        '0: choose on the dev split, whose score is then no longer an unbiased estimate)')
+
+def _task_data(args, task, checkpoint: str):
+    "The command's data: `prepare` with the shared data options, then the --heldout split if asked for."
+    from edgemin.data import prepare
+    data = prepare(task, checkpoint, max_length=args.max_length, data_dir=args.data_dir,
+                   train_fraction=args.train_fraction, max_train=args.max_train, seed=args.data_seed)
+    return data.holdout(args.heldout, seed=args.data_seed) if getattr(args, 'heldout', 0) else data
+
 def finetune_command(args):
     "Fine-tune (or fetch from the cache) a teacher and print its record."
-    from edgemin.data import prepare
     from edgemin.train import FinetuneConfig
     from edgemin.teacher import finetune_teacher
     from edgemin.checkpoint import save_model
     cfg = config_from(args, FinetuneConfig)
     _check_checkpoint(args.teacher)
-    data = prepare(args.task, args.teacher, max_length=args.max_length, data_dir=args.data_dir,
-                   train_fraction=args.train_fraction, max_train=args.max_train, seed=args.data_seed)
+    data = _task_data(args, args.task, args.teacher)
     model, rec = finetune_teacher(args.teacher, data, cfg, cache=False if args.no_cache else None)
     print(rec._repr_markdown_())
     if rec.path: print(f"cached at {rec.path}")
@@ -151,7 +169,7 @@ def finetune_command(args):
 # %% ../nbs/20_cli.ipynb #2d192f93
 def distill_command(args):
     "Distill a teacher into a new student and save it."
-    from edgemin.data import get_task, prepare
+    from edgemin.data import get_task
     from edgemin.checkpoint import save_model
     from edgemin.teacher import load_teacher
     from edgemin.distill import DistillConfig, distill, make_student, recipe
@@ -161,8 +179,7 @@ def distill_command(args):
     teacher = load_teacher(args.teacher, task=t)
     if not getattr(teacher.config, 'edgemin_has_task_head', True):
         raise ModelError(f"{args.teacher} has no {t.name} head yet: fine-tune it first (edgemin finetune --task {t.name} --teacher {args.teacher} --out DIR)")
-    data = prepare(t, args.teacher, max_length=args.max_length, data_dir=args.data_dir,
-                   train_fraction=args.train_fraction, max_train=args.max_train, seed=args.data_seed)
+    data = _task_data(args, t, args.teacher)
     student = make_student(teacher, layers=args.student_layers, hidden=args.student_hidden, heads=args.student_heads,
                            ffn=args.student_ffn, init=args.init, width=args.width, data=data, seed=args.seed)
     student, rec = distill(student, teacher, data, cfg)
@@ -176,7 +193,7 @@ def distill_command(args):
 # %% ../nbs/20_cli.ipynb #8692b10e
 def prune_command(args):
     "Prune a model and save it."
-    from edgemin.data import get_task, prepare
+    from edgemin.data import get_task
     from edgemin.prune import PruneConfig, prune
     from edgemin.distill import recipe
     from edgemin.checkpoint import save_model
@@ -188,8 +205,7 @@ def prune_command(args):
     for m in (args.model, args.teacher): _check_checkpoint(m)
     model = load_teacher(args.model, task=t)
     teacher = load_teacher(args.teacher, task=t) if args.teacher else None
-    data = prepare(t, args.model, max_length=args.max_length, data_dir=args.data_dir,
-                   train_fraction=args.train_fraction, max_train=args.max_train, seed=args.data_seed)
+    data = _task_data(args, t, args.model)
     pruned, rec = prune(model, data, cfg, teacher=teacher, profile_latency=True)
     print(rec._repr_markdown_())
     if args.out:
@@ -201,7 +217,7 @@ def prune_command(args):
 # %% ../nbs/20_cli.ipynb #7d92c6ae
 def quantize_command(args):
     "Quantize a model; write a bundle (ONNX Runtime) or a record (PyTorch backends)."
-    from edgemin.data import load_tokenizer, prepare
+    from edgemin.data import load_tokenizer
     from edgemin.quantize import BACKENDS, QuantizeConfig, quantize
     from edgemin.runtime import OnnxClassifier
     from edgemin.bundle import save_bundle
@@ -211,8 +227,7 @@ def quantize_command(args):
     model = load_model(args.model)
     data = None
     if args.task:
-        data = prepare(args.task, args.model, max_length=args.max_length, data_dir=args.data_dir,
-                       train_fraction=args.train_fraction, max_train=args.max_train, seed=args.data_seed)
+        data = _task_data(args, args.task, args.model)
     elif BACKENDS[cfg.backend][cfg.mode].needs_data or cfg.accuracy_budget is not None:
         raise ValueError(f"--mode {args.mode}{' with --accuracy-budget' if args.accuracy_budget is not None else ''} needs --task (calibration / training data)")
     q, rec = quantize(model, cfg, data)
@@ -297,7 +312,7 @@ def _finetune_options(f: argparse.ArgumentParser):
 
 def _distill_options(di: argparse.ArgumentParser):
     from edgemin.distill import DEFAULT_RECIPE, DistillConfig, RECIPES
-    _add_data_args(di)
+    _add_data_args(di); _add_heldout_arg(di)
     di.add_argument('--teacher', required=True, help='fine-tuned teacher: directory or Hub id')
     di.add_argument('--student-layers', type=int, default=4, help='student layers (default 4)')
     di.add_argument('--student-hidden', type=int, help="student width (default the teacher's)")
@@ -315,7 +330,7 @@ def _distill_options(di: argparse.ArgumentParser):
 
 def _prune_options(pu: argparse.ArgumentParser):
     from edgemin.prune import PruneConfig
-    _add_data_args(pu)
+    _add_data_args(pu); _add_heldout_arg(pu)
     pu.add_argument('--model', required=True, help='the model to prune: directory or Hub id (fine-tuned for --task)')
     pu.add_argument('--teacher', help='recovery teacher (default: the unpruned model)')
     config_options(pu, PruneConfig, defaults={'heads': 0.3})
@@ -334,6 +349,7 @@ def _quantize_options(qu: argparse.ArgumentParser):
     qu.add_argument('--max-train', type=int)
     qu.add_argument('--data-seed', type=int, default=0)
     qu.add_argument('--max-length', type=int, default=128)
+    _add_heldout_arg(qu)
     config_options(qu, QuantizeConfig, aliases={'quantize_embeddings': ('--int8-embeddings',)})
     qu.add_argument('--runs', type=int, default=10, help='latency runs for the model card')
     qu.add_argument('--out', help='bundle directory (onnxruntime) or record directory (torch backends)')

@@ -263,6 +263,8 @@ class ObjectiveLoss(nn.Module):
     "Base of loss modules: what they need from each model, and their forward on the two `Views`."
     hidden: bool = False                     # needs hidden states
     predictive: bool = False                 # trains the prediction (logits); phases with one keep their best epoch
+    @property
+    def needs_labels(self) -> bool: return self.predictive   # reads the gold labels (phases on unlabelled text refuse it)
     def __init__(self, cfg, teacher, student):
         super().__init__()
         self.cfg, self.t_layers, self.s_layers = cfg, [], []
@@ -290,6 +292,8 @@ class _TaskLoss(ObjectiveLoss):
 
 class _HintonLoss(ObjectiveLoss):
     predictive = True
+    @property
+    def needs_labels(self) -> bool: return self.cfg.alpha < 1      # alpha = 1: soft targets only, no gold label read
     def forward(self, t, s, labels, regression):
         a = self.cfg.alpha
         return {'soft': a * _soft(t, s, self.cfg.temperature, regression), 'hard': (1 - a) * _hard(s, labels, regression)}
@@ -526,7 +530,7 @@ class Phase:
     epochs: float = 3.0               # passes over the training split
     max_steps: int | None = None      # or a step budget
     lr: float | None = None           # this phase's learning rate (default: the config's)
-    data: str | None = None           # None: the task's labelled data; 'task', 'glue' or a .txt/.jsonl file: unlabelled sentences
+    data: str | None = None           # None: the task's labelled data; 'task', 'glue', 'glue:<task>' or a .txt/.jsonl file: unlabelled sentences
     max_sentences: int | None = None  # with `data`: use at most this many sentences
     def __post_init__(self):
         object.__setattr__(self, 'objectives', tuple(self.objectives))
@@ -663,7 +667,7 @@ def _phase_loss(losses: list, weights: list, teacher, regression: bool, cache: d
     return loss_fn
 
 # %% ../nbs/10_distill.ipynb #d7a2abd2
-SOURCES = ('task', 'glue')   # the named sources of unlabelled sentences (else: a .txt or .jsonl file)
+SOURCES = ('task', 'glue', 'glue:<task>')   # the named sources of unlabelled sentences (else: a .txt or .jsonl file)
 
 def _file_sentences(path: Path) -> list[str]:
     "Sentences of a .txt (one per line) or .jsonl ('text' or 'sentence' field) file."
@@ -686,19 +690,23 @@ def unlabelled_sentences(source: str,              # 'task', 'glue', or a .txt /
                          max_sentences: int | None = None, seed: int = 0) -> list[str]:
     "Unlabelled sentences for a general-distillation phase, without any sentence of `data`'s dev split, shuffled."
     import random
-    from edgemin.data import GLUE_TASKS, load_task
+    from edgemin.data import GLUE_TASKS, load_task, get_task
     cols = lambda ds, t: [s for c in t.text_cols for s in ds[c] if isinstance(s, str) and s.strip()]
     if source == 'task': out = cols(data.raw['train'], data.task)
-    elif source == 'glue':
+    elif source == 'glue' or source.startswith('glue:'):
         root = os.environ.get('EDGEMIN_GLUE_DIR')
-        if not root: raise DataError("source 'glue' reads the GLUE tasks under $EDGEMIN_GLUE_DIR, which is not set: set it, or use 'task' or a file")
+        if not root: raise DataError(f"source {source!r} reads the GLUE tasks under $EDGEMIN_GLUE_DIR, which is not set: set it, or use 'task' or a file")
+        tasks = list(GLUE_TASKS.values()) if source == 'glue' else [get_task(source.split(':', 1)[1])]
         out = []
-        for t in GLUE_TASKS.values():
+        for t in tasks:
             try: out += cols(load_task(t, data_dir=root, splits=['train'])['train'], t)
-            except DataError: continue                                   # a task that is not there
-        out += cols(data.raw['train'], data.task)
+            except DataError:
+                if source != 'glue': raise                               # the one task asked for must be there
+                continue                                                 # a task that is not there
+        if source == 'glue': out += cols(data.raw['train'], data.task)
     else: out = _file_sentences(Path(source).expanduser())
-    dev = set(cols(data.raw[data.eval_split], data.task)) if data.eval_split in data.raw else set()
+    held = [s for sp in (data.eval_split, 'heldout') if sp in data.raw for s in cols(data.raw[sp], data.task)]
+    dev = set(held)                                                      # never a sentence that is evaluated or chosen on
     out = list(dict.fromkeys(s for s in out if s not in dev))           # unique, in order, no dev sentence
     random.Random(seed).shuffle(out)
     if not out: raise DataError(f"unlabelled source {source!r} gave no sentences")
@@ -773,15 +781,17 @@ def distill(student: nn.Module,             # the student (not modified): `make_
         torch.manual_seed(config.seed + i)
         losses = [OBJECTIVES[o.kind][1](o, teacher, student) for o in p.objectives]
         pdata = data
-        if p.data is not None:                                    # general distillation: unlabelled sentences, relations only
-            bad = [o.kind for o, l in zip(p.objectives, losses) if l.predictive]
-            if bad: raise ConfigError(f"phase {i + 1} trains on unlabelled text ({p.data!r}) but {bad} need labels or the task head: "
-                                      "keep only relation objectives (minilmv2, minilm, tinybert intermediate, mlkd) there", 'phases')
+        if p.data is not None:                                    # general distillation: unlabelled sentences, no gold label
+            bad = [o.kind for o, l in zip(p.objectives, losses) if l.needs_labels]
+            if bad: raise ConfigError(f"phase {i + 1} trains on unlabelled text ({p.data!r}) but {bad} need gold labels: keep only "
+                                      "objectives that need none there (minilmv2, minilm, tinybert intermediate, mlkd, or hinton "
+                                      "with alpha=1.0, the teacher's soft targets alone)", 'phases')
             pdata = unlabelled_data(unlabelled_sentences(p.data, data, p.max_sentences, config.seed), data)
         cache = {} if config.cache_teacher_logits else None
         fn = _phase_loss(losses, [o.weight for o in p.objectives], teacher, data.task.is_regression, cache)
         pc = config.phase_config(p)
-        if not any(l.predictive for l in losses): pc = dataclasses.replace(pc, keep_best=False)
+        if p.data is not None or not any(l.predictive for l in losses):   # no checkpoint choice on text without a heldout split
+            pc = dataclasses.replace(pc, keep_best=False)
         student, prec = train(student, pdata, pc, loss_fn=fn, modules=tuple(losses), progress=progress,
                               desc=f'Distilling ({i + 1}/{len(config.phases)}: {"+".join(o.kind for o in p.objectives)})',
                               keep_idx=True)
