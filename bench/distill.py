@@ -242,8 +242,8 @@ def main(argv=None):
 
     os.environ.setdefault('EDGEMIN_GLUE_DIR', glue_dir())      # the general phases' unlabelled sentences ('glue:sst2') come from there
     data = task_data('sst2', 0.1)
+    teacher = cached_teacher(data, 0.1)                 # before --smoke cuts dev: the cached teacher's key covers the dev split
     if args.smoke: data = data.take(64)
-    teacher = cached_teacher(data, 0.1)
     tdev = res['teacher_dev'].get('sst2') if not args.smoke else None
     tdev = tdev or evaluate(teacher, data); res['teacher_dev']['sst2'] = tdev
     if args.grid:

@@ -132,6 +132,7 @@ def main(argv=None):
         res = json.loads((out/'prune.json').read_text())
         write_atomic(out/'prune.md', render_md(res)); plots(res, out); return
     data = task_data('sst2')
+    teacher = cached_teacher(data)                      # before --smoke cuts dev: the cached teacher's key covers the dev split
     if args.smoke:
         data = data.take(64)
         args.calib_batches, args.recover_steps, args.student_steps = 2, 2, 4
@@ -143,7 +144,6 @@ def main(argv=None):
         res['updated'] = datetime.datetime.now().isoformat(timespec='seconds')
         write_atomic(jpath, json.dumps(res, indent=1))
         if not args.smoke: write_atomic(out/'prune.md', render_md(res)); plots(res, out)
-    teacher = cached_teacher(data)
     models = {'teacher': teacher, 'student-4x384': cached_student(teacher, data, args.student_steps)}
     rcfg = DistillConfig(phases=(Phase((HintonKD(),), max_steps=args.recover_steps),), lr=1e-4, batch_size=32)
     for name, model in models.items():
