@@ -54,6 +54,7 @@ EXTRA_VARIANTS = ('no-vocab', 'recipes')
 
 CLASSIC = ['hinton', 'distilbert', 'pkd', 'tinybert']       # MiniLMv2 is EdgeMIN's own distillation stage
 DEFAULT_RECIPE = DistillSpec().recipe       # the library's default for the pipeline's distillation stage
+HELDOUT = DataSpec().heldout                # the pipeline's heldout share: the classic students choose checkpoints on the same split
 VARIANT_NAMES = {'no-quant': PRUNED, 'no-prune': 'EdgeMIN without pruning (distill -> quantize)',
                  'no-vocab': 'EdgeMIN without vocabulary trimming', 'prune-first': 'EdgeMIN, teacher pruned first (prune -> distill -> quantize)'}
 
@@ -131,7 +132,9 @@ def render_md(res: dict) -> str:
         a = st.get('args') or res.get('args')
         if a: lines += [f"Budget: {a['steps']} distillation steps per student; {a['heads']:.0%} of heads and {a['ffn']:.0%} of FFN neurons pruned, "
                         f"at most {a['recover_steps']} recovery steps; the pipeline's distillation recipe: {recipe_of(st)} "
-                        f"({RECIPE_LABELS[recipe_of(st)]}).", '']
+                        f"({RECIPE_LABELS[recipe_of(st)]}); checkpoints chosen on "
+                        + (f"a heldout {a['heldout']:.0%} of the compression data, never on dev." if a.get('heldout') else
+                           "the dev split (measured before the heldout split existed)."), '']
         if st.get('environment'):
             se = st['environment']
             lines += [f"Measured on {st['measured']}: {se['cpu']} ({se['logical_cores']} cores), torch {se['torch']}, "
@@ -242,14 +245,15 @@ def saver(res: dict, jpath: Path, out: Path, smoke: bool) -> Callable[[], None]:
 def settle_budget(st: dict, sname: str, args: argparse.Namespace, n_train: int, jpath: Path) -> dict:
     "The setting's budget from the command line, recorded in `st`: a new recipe renames what it can, other steps or pruning stop the run."
     budget = dict(steps=args.steps or default_steps(n_train), heads=args.heads, ffn=args.ffn,
-                  recover_steps=args.recover_steps, runs=args.runs, rounds=args.rounds, recipe=args.recipe)
-    old = {'recipe': 'minilmv2', **(st.get('args') or budget)}      # settings measured before the recipe was recorded used minilmv2
+                  recover_steps=args.recover_steps, runs=args.runs, rounds=args.rounds, recipe=args.recipe, heldout=HELDOUT)
+    # settings measured before the recipe was recorded used minilmv2; before the heldout split existed, they chose on dev
+    old = {'recipe': 'minilmv2', 'heldout': 0.0, **(st.get('args') or budget)}
     if st['entries'] and old['recipe'] != args.recipe:
         gone = switch_recipe(st, old['recipe'], args.recipe)
         print(f"[{sname}] pipeline recipe {old['recipe']} -> {args.recipe}: its entries renamed, {len(gone)} variants to measure again, "
               "every model re-timed", flush=True)
         old['recipe'] = args.recipe
-    diff = {k: (old.get(k), v) for k, v in budget.items() if k in ('steps', 'heads', 'ffn', 'recover_steps') and old.get(k) != v}
+    diff = {k: (old.get(k), v) for k, v in budget.items() if k in ('steps', 'heads', 'ffn', 'recover_steps', 'heldout') and old.get(k) != v}
     if st['entries'] and diff:
         raise SystemExit(f"{jpath}: setting {sname!r} was measured with {', '.join(f'{k}={a}' for k, (a, b) in diff.items())}, not "
                          f"{', '.join(f'{k}={b}' for k, (a, b) in diff.items())}; pass those values, or delete the setting from the file to redo it")
@@ -362,11 +366,12 @@ def add_students(s: Setting, teacher, main_dir: Path, wall: dict):
     s.entry(distilled_name(R), lambda: (load_model(main_dir/'distill'), {'wall_time_s': wall.get('distill'), 'recipe': R}))
     for obj in CLASSIC:
         def classic(obj=obj):
-            path = s.wd/f'student-{obj}'        # kept, so that an interrupted run does not distill it again
+            path = s.wd/f'student-{obj}-heldout'    # kept, so that an interrupted run does not distill it again
             if (path/'record.json').is_file():
                 return load_model(path), {'wall_time_s': json.loads((path/'record.json').read_text())['wall_time_s']}
             cfg = recipe(obj, max_steps=s.args.steps, lr=1e-4, batch_size=32, seed=0)
-            st, rec = distill(make_student(teacher, layers=4), teacher, s.data, cfg, progress=False)
+            data = s.data.holdout(HELDOUT, seed=0)  # the pipeline's split: checkpoints chosen on it, as EdgeMIN's are
+            st, rec = distill(make_student(teacher, layers=4, data=data), teacher, data, cfg, progress=False)
             save_model(st, path, s.data.tokenizer); (path/'record.json').write_text(json.dumps(rec.to_dict(), default=str))
             return st, {'wall_time_s': rec.wall_time_s}
         s.entry(f'student {obj}', classic)

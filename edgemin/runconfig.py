@@ -31,12 +31,15 @@ class DataSpec(Config):
     max_train: int | None = None         # cap on training examples
     max_eval: int | None = None          # cap on dev examples (quick runs and tests; None: the whole dev set)
     max_length: int = 128                # truncation length in tokens
-    seed: int = 0                        # seed of the training subset
+    seed: int = 0                        # seed of the training subset (and of the heldout split)
+    heldout: float = 0.1                 # stratified share of the training data held out to choose checkpoints and budgets on
+                                         # (0: choose on the dev split, whose score is then no longer an unbiased estimate)
 
     def check(self):
         self.require(train_fraction=self.train_fraction is None or 0 < self.train_fraction <= 1,
                      max_train=self.max_train is None or self.max_train >= 1,
-                     max_eval=self.max_eval is None or self.max_eval >= 1, max_length=self.max_length >= 8, seed=self.seed >= 0)
+                     max_eval=self.max_eval is None or self.max_eval >= 1, max_length=self.max_length >= 8, seed=self.seed >= 0,
+                     heldout=0 <= self.heldout < 1)
 
 @dataclass(frozen=True)
 class StudentSpec(Config):

@@ -252,6 +252,9 @@ def run(config: RunConfig, out: str | Path, progress: bool = True) -> 'Report':
                            max_train=d.max_train, seed=d.seed)
         except DataError as e: raise DataError(f"data: {e}") from None
         if d.max_eval: data = data.take(d.max_eval)
+        if d.heldout:                                        # checkpoints, recovery and budgets are chosen on it, never on dev
+            try: data = data.holdout(d.heldout, seed=d.seed)
+            except DataError as e: raise DataError(f"data.heldout={d.heldout}: {e}") from None
         ctx = Context(cfg, data, root, progress=progress)
         ctx.teacher, _ = _stage('teacher', ctx, _teacher_stage, None)
         model = ctx.teacher
