@@ -24,12 +24,12 @@ from .teacher import fit_head, load_teacher
 from transformers import AutoModelForSequenceClassification, PreTrainedModel
 
 # %% auto #0
-__all__ = ['INITS', 'WIDTHS', 'OBJECTIVES', 'DEFAULT_RECIPE', 'RECIPES', 'SOURCES', 'student_shape', 'make_student',
+__all__ = ['INITS', 'WIDTHS', 'OBJECTIVES', 'DEFAULT_RECIPE', 'RECIPES', 'LABEL_FREE', 'SOURCES', 'student_shape', 'make_student',
            'relation_logprobs', 'relation_kl', 'heads_concat', 'default_relation_heads', 'Views', 'model_inputs',
            'views', 'register', 'ObjectiveLoss', 'TaskLoss', 'HintonKD', 'MiniLMv2', 'MiniLMv1', 'DistilBERTKD',
            'pkd_mapping', 'PKD', 'TinyBERT', 'MLKD', 'objective_from_dict', 'objective_to_dict', 'Phase',
-           'DistillConfig', 'recipe', 'relations', 'unlabelled_sentences', 'unlabelled_data', 'DistillRecord',
-           'distill']
+           'DistillConfig', 'recipe', 'general_phase', 'relations', 'unlabelled_sentences', 'unlabelled_data',
+           'DistillRecord', 'distill']
 
 # %% ../nbs/10_distill.ipynb #84b4188f
 def _per_layer_list(v, n: int, default: list[int], what: str) -> list[int]:
@@ -613,6 +613,24 @@ def recipe(name: str,                       # one of RECIPES
     phases = tuple(Phase(g, epochs=(epochs or 1.0) * sh, max_steps=None if max_steps is None else max(1, round(max_steps * sh)))
                    for g, sh in zip(groups, shares))
     return DistillConfig(phases=phases, **kw)
+
+# %% ../nbs/10_distill.ipynb #d853c8bd
+LABEL_FREE = ('minilmv2', 'minilm', 'mlkd')     # objective kinds that never read a gold label (and TinyBERT's intermediate stage)
+
+def general_phase(config: DistillConfig,            # the recipe the phase precedes
+                  source: str,                      # 'task', 'glue', 'glue:<task>' or a .txt / .jsonl path
+                  max_steps: int,                   # the phase's step budget
+                  max_sentences: int | None = None,
+                 ) -> Phase:
+    "A first phase on unlabelled sentences for `config`: its label-free objectives and the teacher's soft targets alone."
+    if not (isinstance(max_steps, int) and max_steps >= 1): raise ConfigError(f"general phase: max_steps={max_steps!r} must be a whole number >= 1", 'max_steps')
+    keep, T = [], HintonKD().temperature
+    for p in config.phases:
+        for o in p.objectives:
+            if o.kind in LABEL_FREE or (o.kind == 'tinybert' and o.stage == 'intermediate'):
+                if o not in keep: keep.append(o)
+            elif hasattr(o, 'temperature'): T = o.temperature
+    return Phase((*keep, HintonKD(temperature=T, alpha=1.0)), max_steps=max_steps, data=source, max_sentences=max_sentences)
 
 # %% ../nbs/10_distill.ipynb #918a576f
 def relations(model: nn.Module, batch: dict,

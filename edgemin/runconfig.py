@@ -14,7 +14,7 @@ import yaml
 from .config import Config, ConfigError
 from .data import get_task
 from .train import FinetuneConfig
-from .distill import DEFAULT_RECIPE, DistillConfig, RECIPES, recipe, WIDTHS
+from .distill import DEFAULT_RECIPE, DistillConfig, RECIPES, recipe, WIDTHS, general_phase
 from .prune import PruneConfig
 from .quantize import BACKENDS, QuantizeConfig
 
@@ -62,9 +62,28 @@ class DistillSpec(Config):
     max_steps: int | None = None
     lr: float = 1e-4
     batch_size: int = 32
+    general: str | None = None       # unlabelled sentences for a first, label-free phase: 'task', 'glue', 'glue:<task>' or a .txt/.jsonl path
+    general_steps: int = 0           # that phase's steps, before the recipe's own budget (>= 1 with `general`)
+
+    def check(self):
+        if self.general is None:
+            self.require('must stay 0 without distill.general (the unlabelled sentences to use)', general_steps=self.general_steps == 0)
+            return
+        self.require('must be >= 1 with distill.general set', general_steps=isinstance(self.general_steps, int) and self.general_steps >= 1)
+        g = self.general
+        if g.startswith('glue:'):
+            try: get_task(g.split(':', 1)[1])
+            except Exception as e: raise self.error('general', f"={g!r} names no GLUE task ({e})") from None
+        elif g not in ('task', 'glue'):
+            p = Path(g).expanduser()
+            self.require("is not a .txt or .jsonl file that exists (or 'task', 'glue', 'glue:<task>')",
+                         general=p.suffix in ('.txt', '.jsonl') and p.is_file())
+
     def config(self, seed: int) -> DistillConfig:
-        "The stage's `DistillConfig`: the named recipe with this budget and the run's seed."
-        return recipe(self.recipe, epochs=self.epochs, max_steps=self.max_steps, lr=self.lr, batch_size=self.batch_size, seed=seed)
+        "The stage's `DistillConfig`: the named recipe with this budget and the run's seed, after the general phase if any."
+        c = recipe(self.recipe, epochs=self.epochs, max_steps=self.max_steps, lr=self.lr, batch_size=self.batch_size, seed=seed)
+        if self.general is None: return c
+        return dataclasses.replace(c, phases=(general_phase(c, self.general, self.general_steps), *c.phases))
 
 # %% ../nbs/15_runconfig.ipynb #1815166c
 @dataclass(frozen=True)
