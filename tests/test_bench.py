@@ -150,3 +150,26 @@ def test_render_rewrites_the_report_from_compare_json_alone(monkeypatch, tmp_pat
     for st in res['settings'].values():
         assert f"| bs1 ms @{st['typical_len']} | bs32 ms @{st['typical_len']} |" in md
     assert json.loads((tmp_path/'summary.json').read_text()) == json.loads(json.dumps(compare.summary(res)))
+
+def test_the_grid_chooses_on_heldout_never_on_dev():
+    "bench/distill.py --grid: the chosen point is the best heldout score of a complete grid; a dev score never decides."
+    from distill import GRID, chosen, choice_for
+    pts = [(lr, T) for lr in GRID['lr'] for T in GRID['temperature']]
+    run = lambda lr, T, held, dev, obj='hinton', steps=150: dict(grid=True, student='4x192', objective=obj, steps=steps, lr=lr, temperature=T,
+                                                                  heldout=held, dev={'accuracy': dev})
+    runs = [run(lr, T, 0.80, 0.90 if i == 0 else 0.70) for i, (lr, T) in enumerate(pts)]     # the first point is best on dev only
+    runs[-1]['heldout'] = 0.85
+    c = chosen(runs, '4x192', 'hinton', 150)
+    assert (c['lr'], c['temperature']) == pts[-1]
+    assert chosen(runs[:-1], '4x192', 'hinton', 150) is None                                  # an incomplete grid chooses nothing
+    assert choice_for(runs, '4x192', 'general-kd+hinton', 600) is c                           # a variant at another budget reuses it
+
+def test_compare_refuses_to_mix_a_setting_chosen_on_dev_with_heldout_runs(tmp_path):
+    "A setting measured before the heldout split existed (no 'heldout' in its args) is not extended with heldout-chosen models."
+    import argparse
+    from compare import settle_budget, HELDOUT
+    args = argparse.Namespace(steps=600, heads=0.4, ffn=0.3, recover_steps=200, runs=20, rounds=7, recipe='minilmv2-kd')
+    st = {'entries': {'x': {}}, 'args': dict(steps=600, heads=0.4, ffn=0.3, recover_steps=200, recipe='minilmv2-kd')}
+    with pytest.raises(SystemExit, match=f'heldout=0.0, not heldout={HELDOUT}'):
+        settle_budget(st, 'sst2', args, 6000, tmp_path/'compare.json')
+    assert settle_budget({'entries': {}}, 'sst2', args, 6000, tmp_path/'compare.json')['heldout'] == HELDOUT
