@@ -196,20 +196,27 @@ def render_tuned(runs: list) -> list:
              '### Grid', '', '| student | steps | objective | lr | T | heldout | dev |', '|---|---:|---|---:|---:|---:|---:|']
     for r in sorted((r for r in runs if r.get('grid')), key=lambda r: (r['student'], r['steps'], r['objective'], r['lr'], r['temperature'])):
         lines.append(f"| {r['student']} | {r['steps']} | {r['objective']} | {r['lr']} | {r['temperature']} | {r['heldout']:.4f} | {r['dev']['accuracy']:.4f} |")
-    groups = {}
-    for r in runs: groups.setdefault((r['student'], r['steps'], r['objective'], r['lr'], r['temperature']), []).append(r)
     lines += ['', '### Chosen points', '', '| student | steps | objective | lr | T | heldout (mean) | dev (mean ± std) | retention | seeds |',
               '|---|---:|---|---:|---:|---:|---|---:|---:|']
-    rows = []
+    for t in tuned_summary(runs):
+        name = f"**{t['objective']}** (EdgeMIN)" if t['objective'] in EDGEMIN else t['objective']
+        lines.append(f"| {t['student']} | {t['steps']} | {name} | "
+                     f"{t['lr']} | {t['temperature']} | {t['heldout']:.4f} | {t['mean']:.4f} ± {t['std']:.4f} | {t['retention']:.1%} | {t['seeds']} |")
+    return lines + ['']
+
+def tuned_summary(runs: list) -> list:
+    "Each objective's chosen grid point per student and budget: mean heldout and dev over seeds (best dev first), as distill.json's 'tuned'."
+    runs = [r for r in runs if r.get('protocol') == 'heldout']
+    groups, out = {}, []
+    for r in runs: groups.setdefault((r['student'], r['steps'], r['objective'], r['lr'], r['temperature']), []).append(r)
     for (st, steps, obj, lr, T), rs in groups.items():
         c = choice_for(runs, st, obj, steps)
-        if c is None or (c['lr'], c['temperature']) != (lr, T): continue
+        if c is None or (c['lr'], c['temperature']) != (lr, T): continue      # a grid point that was not chosen
         v = [r['dev']['accuracy'] for r in rs]
-        rows.append((st, steps, -statistics.mean(v), f"| {st} | {steps} | {f'**{obj}** (EdgeMIN)' if obj in EDGEMIN else obj} | {lr} | {T} | "
-                     f"{statistics.mean(r['heldout'] for r in rs):.4f} | {statistics.mean(v):.4f} ± {statistics.stdev(v) if len(v) > 1 else 0.0:.4f} | "
-                     f"{statistics.mean(r['retention'] for r in rs):.1%} | {len(rs)} |"))
-    lines += [r[-1] for r in sorted(rows)] + ['']
-    return lines
+        out.append(dict(student=st, steps=steps, objective=obj, lr=lr, temperature=T, heldout=statistics.mean(r['heldout'] for r in rs),
+                        mean=statistics.mean(v), std=statistics.stdev(v) if len(v) > 1 else 0.0,
+                        retention=statistics.mean(r['retention'] for r in rs), seeds=len(rs)))
+    return sorted(out, key=lambda t: (t['student'], t['steps'], -t['mean']))
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
@@ -231,12 +238,14 @@ def main(argv=None):
     res = json.loads(jpath.read_text()) if jpath.is_file() and not args.smoke else {'runs': [], 'profiles': {}, 'teacher_dev': {}}
     if args.note and args.note not in res.setdefault('notes', []): res['notes'].append(args.note)
     if args.render:
+        res['tuned'] = tuned_summary(res['runs'])
         write_atomic(jpath, json.dumps(res, indent=1)); write_atomic(out/'distill.md', render_md(res)); return
     if args.smoke: args.steps, args.seeds = 4, [0]
     res.update(steps=args.steps, batch_size=args.batch_size, lr=args.lr, environment=environment())
     def save():
         res['updated'] = datetime.datetime.now().isoformat(timespec='seconds')
         res['overhead'] = overhead(res, args.batch_size)
+        res['tuned'] = tuned_summary(res['runs'])
         write_atomic(jpath, json.dumps(res, indent=1))
         if not args.smoke: write_atomic(out/'distill.md', render_md(res))
 

@@ -239,7 +239,9 @@ def distill_(lines: list):
     lines += ['### Distillation objectives and student widths (`bench/distill.py`)', '']
     if not d or not d.get('runs'): lines += ['Not yet run.', '']; return
     groups = {}
-    for r in d['runs']: groups.setdefault((r['student'], r.get('init', 'teacher'), r['objective'], int(r['key'].split('|')[5])), []).append(r)
+    for r in d['runs']:
+        if r.get('protocol'): continue          # tuned on heldout data: the table below
+        groups.setdefault((r['student'], r.get('init', 'teacher'), r['objective'], int(r['key'].split('|')[5])), []).append(r)
     tdev = d['teacher_dev']['sst2']['accuracy']
     lines += [f"SST-2 with 10% of its training data, batch {d['batch_size']}, the same steps for every objective (150 unless shown), mean ± std "
               f"over seeds; teacher dev accuracy {tdev:.4f}. Init `teacher`: the student cut out of the teacher's weights by importance "
@@ -251,6 +253,12 @@ def distill_(lines: list):
         m, sd = mean_std(r['dev']['accuracy'] for r in rs)
         rows.append(((st, steps, init != 'teacher', -m), f"| {st} | {init} | {obj} | {steps} | {m:.4f} ± {sd:.4f} | {m / tdev:.1%} | {len(rs)} |"))
     lines += [r[-1] for r in sorted(rows)]
+    if d.get('tuned'):
+        lines += ['', "Tuned on held-out training data (`--grid`): every objective gets the same lr × temperature grid, its point and "
+                  "checkpoints chosen on a heldout 10% of the training subset, never on dev; the chosen points, mean ± std over seeds:", '',
+                  '| student | steps | objective | lr | T | dev accuracy | retention | seeds |', '|---|---:|---|---:|---:|---|---:|---:|']
+        lines += [f"| {t['student']} | {t['steps']} | {t['objective']} | {t['lr']} | {t['temperature']} | {t['mean']:.4f} ± {t['std']:.4f} | "
+                  f"{t['retention']:.1%} | {t['seeds']} |" for t in d['tuned']]
     if d.get('overhead'): lines += ['', f"Relation loss cost: {d['overhead']}"]
     lines.append('')
 
