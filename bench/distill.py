@@ -32,7 +32,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))     # the shared helper
 from settings import RESULTS
 from common import task_data, teacher as cached_teacher, write_atomic, glue_dir
 from edgemin.data import get_task
-from edgemin.distill import make_student, recipe, distill, DistillConfig, Phase, MiniLMv2, HintonKD
+from edgemin.distill import make_student, recipe, distill, general_phase, DistillConfig, Phase, MiniLMv2, HintonKD
+from edgemin.runconfig import DataSpec
 from edgemin.train import evaluate
 from edgemin.profile import profile, environment
 
@@ -48,11 +49,10 @@ def _with_general(max_steps: int, **kw) -> DistillConfig:
     return dataclasses.replace(c, phases=(Phase((MiniLMv2(),), max_steps=g, data='glue'), *c.phases))
 
 def _with_general_kd(base: str, max_steps: int, **kw) -> DistillConfig:
-    "Half the steps on unlabelled SST-2 training sentences (teacher soft targets alone; with MiniLMv2 relations for MiniLMv2 recipes), then `base`."
+    "Half the steps on unlabelled SST-2 training sentences (`general_phase`: the recipe's relations, soft targets alone), then `base`."
     g = max_steps // 2
     c = recipe(base, max_steps=max_steps - g, **kw)
-    objs = (MiniLMv2(), HintonKD(alpha=1.0)) if base.startswith('minilmv2') else (HintonKD(alpha=1.0),)
-    return dataclasses.replace(c, phases=(Phase(objs, max_steps=g, data='glue:sst2'), *c.phases))
+    return dataclasses.replace(c, phases=(general_phase(c, 'glue:sst2', g), *c.phases))
 
 OBJECTIVES = {'minilmv2-kd': lambda **kw: recipe('minilmv2-kd', **kw), 'minilmv2-kd-paper': _paper_form, 'general+minilmv2-kd': _with_general,
               'general-kd+minilmv2-kd': lambda **kw: _with_general_kd('minilmv2-kd', **kw), 'general-kd+hinton': lambda **kw: _with_general_kd('hinton', **kw),
@@ -64,7 +64,7 @@ NEEDS_EQUAL_HEADS = {'minilm', 'tinybert'}        # compare heads one to one: on
 EDGEMIN = ('minilmv2-kd', 'minilmv2-kd-paper', 'general+minilmv2-kd', 'general-kd+minilmv2-kd', 'minilmv2')
 # --grid: every objective gets the same grid, each point chosen on a heldout 10% of the training data (never on dev)
 GRID = dict(lr=(5e-5, 1e-4, 2e-4), temperature=(2.0, 5.0))
-HELDOUT = 0.1
+HELDOUT = DataSpec().heldout    # the pipeline's heldout share
 
 def with_temperature(cfg: DistillConfig, T: float) -> DistillConfig:
     "`cfg` with the temperature of every objective that has one set to `T`."

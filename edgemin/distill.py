@@ -723,8 +723,7 @@ def unlabelled_sentences(source: str,              # 'task', 'glue', or a .txt /
                 continue                                                 # a task that is not there
         if source == 'glue': out += cols(data.raw['train'], data.task)
     else: out = _file_sentences(Path(source).expanduser())
-    held = [s for sp in (data.eval_split, 'heldout') if sp in data.raw for s in cols(data.raw[sp], data.task)]
-    dev = set(held)                                                      # never a sentence that is evaluated or chosen on
+    dev = {s for sp in (data.eval_split, 'heldout') if sp in data.raw for s in cols(data.raw[sp], data.task)}   # never one evaluated or chosen on
     out = list(dict.fromkeys(s for s in out if s not in dev))           # unique, in order, no dev sentence
     random.Random(seed).shuffle(out)
     if not out: raise DataError(f"unlabelled source {source!r} gave no sentences")
