@@ -18,7 +18,7 @@ from .data import TaskData
 from .models import arch_for, layers
 from .vocab import data_for, split_vocab
 from .train import evaluate, predict, score
-from .runtime import OnnxClassifier, export_onnx, input_names
+from .runtime import OnnxClassifier, export_onnx, input_names, fuse_onnx
 from .profile import environment, size_on_disk
 from .distill import DistillConfig, Phase, HintonKD, distill, recipe
 
@@ -53,6 +53,7 @@ class Quantized:
     model: nn.Module            # called like a Hugging Face model (returns `.logits`)
     size_bytes: int             # the quantized artifact: ONNX file, or the saved PyTorch state
     float_onnx: Path | None = None
+    fused: dict | None = None   # the fused node counts, when the graph was fused before quantizing
 
 @dataclass(frozen=True)
 class Mode:
@@ -108,8 +109,10 @@ def _ort_options(cfg: "QuantizeConfig", float_onnx: Path, family: str) -> dict:
     "The op types, excluded nodes and symmetry options every ONNX Runtime quantizer takes."
     ops = list(cfg.op_types) + (['Gather'] if cfg.quantize_embeddings else [])
     skip = _layer_nodes(float_onnx, cfg.exclude_layers, family) if cfg.exclude_layers else []
-    return dict(op_types_to_quantize=ops, nodes_to_exclude=skip,
-                extra_options={'WeightSymmetric': cfg.symmetric_weights, 'ActivationSymmetric': cfg.symmetric_activations})
+    extra = {'WeightSymmetric': cfg.symmetric_weights, 'ActivationSymmetric': cfg.symmetric_activations}
+    if cfg.mode == 'dynamic': extra['MatMulConstBOnly'] = not cfg.int8_attention     # else only products with a weight
+    if cfg.fuse: ops, extra = ops + ['Attention'], extra | {'DefaultTensorType': 1}     # fused nodes have no inferred types: float
+    return dict(op_types_to_quantize=ops, nodes_to_exclude=skip, extra_options=extra)
 
 # %% ../nbs/12_quantize.ipynb #60946968
 def ort_dynamic(float_onnx: Path, out: Path, cfg: "QuantizeConfig", family: str, data: TaskData | None = None) -> Path:
@@ -150,8 +153,9 @@ def _onnx_mode(write):
     "A back-end handler that exports the float model, writes the quantized ONNX file with `write`, and opens it."
     def handler(model: nn.Module, cfg: "QuantizeConfig", data: TaskData | None, workdir: Path) -> Quantized:
         f32 = export_onnx(model, workdir/'float.onnx', cfg.opset)
-        q = write(f32, workdir/'model.onnx', cfg, arch_for(model).family, data)
-        return Quantized(OnnxClassifier(q, model.config, split_vocab(model)), q.stat().st_size, f32)
+        src, fused = fuse_onnx(f32, workdir/'fused.onnx', model.config) if cfg.fuse else (f32, None)
+        q = write(src, workdir/'model.onnx', cfg, arch_for(model).family, data)
+        return Quantized(OnnxClassifier(q, model.config, split_vocab(model)), q.stat().st_size, f32, fused)
     handler.__doc__ = f"ONNX Runtime: {write.__doc__}"
     return handler
 
@@ -214,6 +218,8 @@ class QuantizeConfig(Config):
     qat: DistillConfig | None = None     # qat: the fake-quantized training (default: 1 epoch of logit KD from the float model)
     agreement_examples: int = 512        # dev examples for the float-vs-quantized agreement check
     opset: int = 17                      # ONNX opset of the export
+    int8_attention: bool = False         # dynamic: also attention's activation products (Q·Kᵀ, P·V) in INT8 (static mode always quantizes them)
+    fuse: bool = False                   # dynamic: ONNX Runtime's transformer fusions first (`edgemin.runtime.fuse_onnx`); attention's Q/K/V become one INT8 product
 
     def check(self):
         object.__setattr__(self, 'op_types', tuple(self.op_types)); object.__setattr__(self, 'exclude_layers', tuple(self.exclude_layers))
@@ -224,6 +230,14 @@ class QuantizeConfig(Config):
         if self.calibration not in ('minmax', 'entropy', 'percentile'): raise ConfigError(f"unknown calibration {self.calibration!r}")
         if self.accuracy_budget is not None and not 0 <= self.accuracy_budget < 1: raise ConfigError(f"accuracy_budget must be in [0, 1), got {self.accuracy_budget}")
         if self.calib_batches < 1 or self.calib_batch_size < 1: raise ConfigError("calib_batches and calib_batch_size must be >= 1")
+        for k in ('int8_attention', 'fuse'):
+            if getattr(self, k) and (self.backend, self.mode) != ('onnxruntime', 'dynamic'):
+                raise self.error(k, f"=True needs mode='dynamic' with backend='onnxruntime', not mode={self.mode!r} with backend={self.backend!r}"
+                                    + (" (QAT does not simulate it)" if self.mode == 'qat' else ''))
+        if self.fuse and self.int8_attention:
+            raise self.error('fuse', "=True keeps attention's products inside the fused kernel, in float: choose fuse or int8_attention")
+        if self.fuse and (self.exclude_layers or self.accuracy_budget is not None):
+            raise self.error('fuse', "=True renames the nodes that exclude_layers and accuracy_budget keep in float: use one or the other")
 
 # %% ../nbs/12_quantize.ipynb #3460a516
 class FakeQuantLinear(nn.Linear):
@@ -311,6 +325,7 @@ class QuantizeRecord:
     excluded_layers: list = field(default_factory=list)
     budget_split: str | None = None          # the split the accuracy budget was checked on ('heldout': part of the training data)
     qat: dict | None = None
+    fused: dict | None = None                # config.fuse: how many nodes of each fused kind the quantized graph has
     isa: dict = field(default_factory=dict)
     wall_time_s: float = 0.0
 
@@ -395,6 +410,7 @@ def quantize(model: nn.Module,                   # a float sequence classifier (
         if q.float_onnx is not None:
             rec.export_agreement = agreement(src, OnnxClassifier(q.float_onnx, model.config, split_vocab(model)), calib_data, n)
     if q.float_onnx is not None: rec.onnx_float_size_bytes = q.float_onnx.stat().st_size
+    rec.fused = q.fused
     rec.size_bytes = q.size_bytes
     rec.wall_time_s = round(time.perf_counter() - t0, 2)
     return q.model, rec

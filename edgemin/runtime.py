@@ -9,7 +9,8 @@ from pathlib import Path
 from typing import Sequence
 
 import numpy as np
-from .config import ModelError
+from dataclasses import dataclass
+from .config import Config, ModelError
 from .models import arch_for
 from .checkpoint import build_model
 import torch
@@ -17,7 +18,8 @@ from torch import nn
 from transformers.modeling_outputs import SequenceClassifierOutput
 
 # %% auto #0
-__all__ = ['input_names', 'export_onnx', 'OnnxClassifier']
+__all__ = ['GRAPH_LEVELS', 'RUNTIME_FILE', 'FUSED_OPS', 'input_names', 'export_onnx', 'SessionSettings', 'OnnxClassifier',
+           'head_dim', 'fuse_onnx']
 
 # %% ../nbs/07_runtime.ipynb #7202c964
 def input_names(model_or_config) -> list[str]:
@@ -44,13 +46,47 @@ def export_onnx(model: nn.Module, path: str | Path, opset: int = 17) -> Path:
         raise ModelError(f"ONNX export of {type(model).__name__} failed ({type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''})") from None
     return path
 
+# %% ../nbs/07_runtime.ipynb #43f00291
+GRAPH_LEVELS = ('disable', 'basic', 'extended', 'all')      # ONNX Runtime's graph optimization levels, weakest first
+RUNTIME_FILE = 'runtime.json'                               # where a bundle keeps its session settings
+
+@dataclass(frozen=True)
+class SessionSettings(Config):
+    "How ONNX Runtime runs a model: a bundle keeps them in runtime.json, chosen by measurement (`edgemin.profile.tune_session`)."
+    graph_optimization: str = 'all'    # the graph optimization level: disable, basic, extended or all
+    threads: int | None = None          # intra-op threads; None follows PyTorch's thread count (which `edgemin.profile` sets when timing)
+    measured: dict | None = None        # what the choice rested on: each candidate's median latency, the shape, the machine
+
+    def check(self):
+        if self.graph_optimization not in GRAPH_LEVELS:
+            raise self.error('graph_optimization', f"={self.graph_optimization!r} is not one of {', '.join(GRAPH_LEVELS)}")
+        self.require('must be at least 1', threads=self.threads is None or self.threads >= 1)
+
+    def options(self):
+        "The `onnxruntime.SessionOptions` these settings describe (threads: `threads`, else PyTorch's count)."
+        import onnxruntime as ort
+        so = ort.SessionOptions(); so.intra_op_num_threads = self.threads or torch.get_num_threads(); so.inter_op_num_threads = 1
+        so.graph_optimization_level = getattr(ort.GraphOptimizationLevel, f'ORT_{"DISABLE_ALL" if self.graph_optimization == "disable" else "ENABLE_" + self.graph_optimization.upper()}')
+        return so
+
+    @classmethod
+    def read(cls, folder: str | Path) -> 'SessionSettings':
+        "The settings a bundle directory records in runtime.json (the defaults if it has none)."
+        p = Path(folder)/RUNTIME_FILE
+        if not p.is_file(): return cls()
+        try: return cls.from_dict(json.loads(p.read_text()))
+        except (ValueError, TypeError) as e: raise ModelError(f"{p}: not valid session settings ({e}); delete it to use the defaults") from None
+
 # %% ../nbs/07_runtime.ipynb #5bb2a306
 class OnnxClassifier(nn.Module):
     "An ONNX sequence classifier run by ONNX Runtime, called like a Hugging Face model (returns `.logits`)."
     def __init__(self, onnx_path: str | Path, config,
-                 kept_ids: Sequence[int] | None = None):   # with a vocabulary trimmed with split words: its kept token ids
+                 kept_ids: Sequence[int] | None = None,   # with a vocabulary trimmed with split words: its kept token ids
+                 settings: SessionSettings | None = None,  # how ONNX Runtime runs it (default: all graph optimizations, PyTorch's threads)
+                ):
         super().__init__()
         self.onnx_path, self.config, self._session, self._threads = str(onnx_path), config, None, None
+        self.settings = settings or SessionSettings()
         self.names, self.kept_ids = input_names(config), None if kept_ids is None else tuple(int(i) for i in kept_ids)
 
     def kept_token_ids(self) -> tuple[int, ...]:
@@ -69,16 +105,14 @@ class OnnxClassifier(nn.Module):
             tj = folder/'tokenizer.json'
             if not tj.is_file(): raise ModelError(f"{folder}: config.json records a trimmed vocabulary, but tokenizer.json is missing")
             kept = sorted(json.loads(tj.read_text())['model']['vocab'].values())
-        return cls(folder/'model.onnx', config, kept)
+        return cls(folder/'model.onnx', config, kept, SessionSettings.read(folder))
 
     def session(self):
-        "The ONNX Runtime session, (re)made with PyTorch's current thread count."
+        "The ONNX Runtime session with `settings`, (re)made when PyTorch's thread count changes (unless the settings fix the threads)."
         import onnxruntime as ort
-        n = torch.get_num_threads()
+        n = self.settings.threads or torch.get_num_threads()
         if self._session is None or n != self._threads:
-            so = ort.SessionOptions(); so.intra_op_num_threads = n; so.inter_op_num_threads = 1
-            so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-            try: self._session = ort.InferenceSession(self.onnx_path, so, providers=['CPUExecutionProvider'])
+            try: self._session = ort.InferenceSession(self.onnx_path, self.settings.options(), providers=['CPUExecutionProvider'])
             except Exception as e:
                 raise ModelError(f"{self.onnx_path}: not a readable ONNX model ({type(e).__name__}: {str(e).splitlines()[0][:200] if str(e) else ''}); "
                                  "export or quantize it again") from None
@@ -95,4 +129,44 @@ class OnnxClassifier(nn.Module):
         "A float model of the same shape (random weights), for counting parameters and FLOPs."
         return build_model(self.config)
 
+    def with_settings(self, settings: SessionSettings) -> 'OnnxClassifier':
+        "The same model run with other session settings."
+        return type(self)(self.onnx_path, self.config, self.kept_ids, settings)
+
     def __getstate__(self): return {**self.__dict__, '_session': None}
+
+# %% ../nbs/07_runtime.ipynb #1a33340a
+FUSED_OPS = ('Attention', 'SkipLayerNormalization', 'BiasGelu', 'EmbedLayerNormalization')    # what the optimizer fuses a layer into
+
+def head_dim(config) -> int:
+    "The size of one attention head: as pruning recorded it, else the config's hidden size over its heads."
+    a = arch_for(config)
+    return int((getattr(config, 'edgemin_shapes', None) or {}).get('head_dim') or getattr(config, a.cfg_hidden) // getattr(config, a.cfg_heads))
+
+def fuse_onnx(path: str | Path,     # a float graph written by `export_onnx`
+              out: str | Path,      # where the fused graph goes
+              config,               # the model's config (family, head size, head count)
+             ) -> tuple[Path, dict]:
+    "ONNX Runtime's transformer fusions applied offline, every attention node with its own layer's heads; `out` and the fused node counts."
+    import logging
+    from collections import Counter
+    from onnxruntime.transformers.optimizer import optimize_model
+    a, d = arch_for(config), head_dim(config)
+    log = logging.getLogger('onnxruntime.transformers'); level = log.level
+    log.setLevel(logging.ERROR)                     # it warns about every pattern it does not find
+    try: opt = optimize_model(str(path), model_type='bert', num_heads=getattr(config, a.cfg_heads), hidden_size=getattr(config, a.cfg_hidden), opt_level=0)
+    except Exception as e:
+        raise ModelError(f"{path}: ONNX Runtime's transformer optimizer failed ({type(e).__name__}: {str(e).splitlines()[0][:200] if str(e) else ''})") from None
+    finally: log.setLevel(level)
+    weights = {i.name: i for i in opt.model.graph.initializer}
+    for n in opt.model.graph.node:
+        if n.op_type != 'Attention': continue
+        w = weights.get(n.input[1])
+        if w is None or w.dims[-1] % (3 * d):
+            raise ModelError(f"{path}: fused attention node {n.name!r} has no packed Q/K/V weight of whole heads of size {d}")
+        for att in n.attribute:
+            if att.name == 'num_heads': att.i = w.dims[-1] // (3 * d)      # this layer's heads, not the config's
+    out = Path(out); out.parent.mkdir(parents=True, exist_ok=True)
+    opt.save_model_to_file(str(out))
+    ops = Counter(n.op_type for n in opt.model.graph.node)
+    return out, {k: ops[k] for k in FUSED_OPS if ops[k]}
