@@ -12,12 +12,12 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from .config import Config, ModelError
-from .data import TaskData, compute_metrics, get_task
+from .config import Config, DataError, ModelError
+from .data import TaskData, compute_metrics, get_task, make_loader
 from .vocab import data_for
 
 # %% auto #0
-__all__ = ['FinetuneConfig', 'predict', 'score', 'evaluate', 'FinetuneRecord', 'task_loss', 'train', 'finetune']
+__all__ = ['FinetuneConfig', 'by_length', 'predict', 'score', 'evaluate', 'FinetuneRecord', 'task_loss', 'train', 'finetune']
 
 # %% ../nbs/06_train.ipynb #f1dfd4d3
 @dataclass(frozen=True)
@@ -42,17 +42,29 @@ class FinetuneConfig(Config):
                      mixed_precision=self.mixed_precision in ('auto', 'no', 'fp16', 'bf16'))
 
 # %% ../nbs/06_train.ipynb #83b41705
-def predict(model, data: TaskData, split: str, batch_size: int = 128, progress: bool = False) -> tuple[np.ndarray, np.ndarray]:
+def by_length(ds) -> np.ndarray:
+    "Indices of the tokenized examples `ds` from the longest to the shortest (ties keep their order)."
+    import pyarrow.compute as pc
+    return np.argsort(-np.asarray(pc.list_value_length(ds.with_format('arrow')['input_ids'])), kind='stable')
+
+def predict(model, data: TaskData, split: str, batch_size: int = 128, progress: bool = False,
+            sort: bool = True,      # batch examples of similar length (fewer pad tokens); results come back in the split's order
+           ) -> tuple[np.ndarray, np.ndarray]:
     "Logits (N, C) and labels (N,) of `model` over a split, in order (tokenized as the model reads text: `edgemin.vocab.data_for`)."
     model.eval()
     data = data_for(model, data)
+    if split not in data.encoded: raise DataError(f"{data.task.name}: no split {split!r}; loaded splits: {list(data.encoded)}")
+    order = by_length(data.encoded[split]) if sort else np.arange(len(data.encoded[split]))
     dev = next(model.parameters(), torch.empty(0)).device        # models without parameters (ONNX Runtime) run on the CPU
     out, ys = [], []
     with torch.inference_mode():
-        for b in tqdm(data.loader(split, batch_size), desc=f'Evaluating {split}', disable=not progress, leave=False):
+        for b in tqdm(make_loader(data.encoded[split].select(order), data.tokenizer, batch_size), desc=f'Evaluating {split}',
+                      disable=not progress, leave=False):
             ys.append(b.pop('labels'))
             out.append(model(**{k: v.to(dev) for k, v in b.items()}).logits.float().cpu())
-    return torch.cat(out).numpy(), torch.cat(ys).numpy()
+    logits, labels = torch.cat(out).numpy(), torch.cat(ys).numpy()
+    back = np.empty_like(order); back[order] = np.arange(len(order))     # each example's place in the sorted run
+    return logits[back], labels[back]
 
 def score(task, logits: np.ndarray, labels: np.ndarray) -> dict:
     "The task's metrics of `logits` against `labels`, and the mean loss (MSE for regression, else cross-entropy)."
