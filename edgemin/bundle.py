@@ -10,7 +10,7 @@ from pathlib import Path
 from .config import ModelError
 from .checkpoint import atomic_dir
 from .vocab import tokenizer_for
-from .runtime import OnnxClassifier
+from .runtime import OnnxClassifier, RUNTIME_FILE
 from .profile import max_positions
 from .quantize import QuantizeRecord
 
@@ -20,14 +20,21 @@ __all__ = ['SNIPPET', 'bundle_length', 'write_bundle', 'save_bundle', 'model_car
 # %% ../nbs/13_bundle.ipynb #9475b824
 SNIPPET = '''import json, numpy as np, onnxruntime as ort
 from tokenizers import Tokenizer
-tok = Tokenizer.from_file("tokenizer.json"); tok.enable_padding(); tok.enable_truncation(MAX_LENGTH)
-labels = json.load(open("config.json"))["id2label"]
-sess = ort.InferenceSession("model.onnx", providers=["CPUExecutionProvider"])
-enc = tok.encode_batch(["a gripping, beautifully acted film", "flat and lifeless"])
-feeds = {"input_ids": np.array([e.ids for e in enc]), "attention_mask": np.array([e.attention_mask for e in enc]),
-         "token_type_ids": np.array([e.type_ids for e in enc])}
-feeds = {i.name: feeds[i.name].astype(np.int64) for i in sess.get_inputs()}
-print([labels[str(i)] for i in sess.run(None, feeds)[0].argmax(-1)])'''
+tok = Tokenizer.from_file("tokenizer.json"); tok.enable_truncation(MAX_LENGTH)
+labels, rt = json.load(open("config.json"))["id2label"], json.load(open("runtime.json"))
+so = ort.SessionOptions(); so.intra_op_num_threads = rt["threads"] or 0       # 0: ONNX Runtime's default
+so.graph_optimization_level = getattr(ort.GraphOptimizationLevel, {"disable": "ORT_DISABLE_ALL"}.get(rt["graph_optimization"], "ORT_ENABLE_" + rt["graph_optimization"].upper()))
+sess = ort.InferenceSession("model.onnx", so, providers=["CPUExecutionProvider"]); names = [i.name for i in sess.get_inputs()]
+def classify(texts, batch_size=32):
+    "The label of each text, run in batches of similar length so that short texts are not padded to long ones."
+    enc = tok.encode_batch(texts); order = sorted(range(len(enc)), key=lambda i: len(enc[i].ids)); out = [None] * len(enc)
+    for s in range(0, len(order), batch_size):
+        idx = order[s:s + batch_size]; n = max(len(enc[i].ids) for i in idx)
+        pad = lambda f: np.array([getattr(enc[i], f) + [0] * (n - len(enc[i].ids)) for i in idx], dtype=np.int64)
+        feeds = {"input_ids": pad("ids"), "attention_mask": pad("attention_mask"), "token_type_ids": pad("type_ids")}
+        for i, k in zip(idx, sess.run(None, {k: feeds[k] for k in names})[0].argmax(-1)): out[i] = labels[str(k)]
+    return out
+print(classify(["a gripping, beautifully acted film", "flat and lifeless"]))'''
 
 def bundle_length(model: OnnxClassifier, tokenizer, max_length: int | None = None) -> int:
     "The length a bundle truncates inputs to: `max_length` if given, else the tokenizer's, within the model's positions."
@@ -48,6 +55,7 @@ def write_bundle(model: OnnxClassifier, folder: Path, tokenizer, record: Quantiz
     old, tok.model_max_length = tok.model_max_length, n                   # the saved tokenizer truncates where the snippet does
     try: tok.save_pretrained(folder)
     finally: tok.model_max_length = old
+    (folder/RUNTIME_FILE).write_text(json.dumps(model.settings.to_dict(), indent=1))   # how ONNX Runtime should run it
     (folder/'README.md').write_text(model_card(model, record, profile, n))
     if record is not None: (folder/'quantize_record.json').write_text(json.dumps(record.to_dict(), indent=1))
     return folder
