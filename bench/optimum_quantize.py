@@ -1,12 +1,14 @@
 """The baseline a user would reach for without EdgeMIN: Hugging Face Optimum's ONNX Runtime quantizer, run as its
-documentation shows (export with `ORTModelForSequenceClassification`, then `ORTQuantizer` with the dynamic
-`AutoQuantizationConfig` preset for the CPU's instruction set).
+documentation shows: export with `ORTModelForSequenceClassification`, optionally fuse the graph with `ORTOptimizer` at one of
+its `AutoOptimizationConfig` levels (O1 basic, O2 extended with attention and SkipLayerNorm fusions, O3 with GELU
+approximated too; O4 adds fp16 and is for GPUs), then `ORTQuantizer` with the dynamic `AutoQuantizationConfig` preset
+for an instruction set. bench/compare.py runs every combination the CPU supports and keeps the fastest.
 
 Optimum pins transformers < 4.58 while EdgeMIN uses transformers 5, so this script runs in its own virtual
 environment (`make bench` creates `.venv-optimum`); it only writes the quantized ONNX model, which bench/compare.py
 then measures exactly as it measures everything else.
 
-    .venv-optimum/bin/python bench/optimum_quantize.py MODEL_DIR OUT_DIR [--isa avx512_vnni|avx512|avx2|arm64]
+    .venv-optimum/bin/python bench/optimum_quantize.py MODEL_DIR OUT_DIR [--isa avx512_vnni|avx512|avx2|arm64] [--optimize none|O1|O2|O3]
 """
 import argparse, json, time
 from importlib import metadata
@@ -18,6 +20,7 @@ def main(argv=None):
     ap.add_argument('out_dir', help='where model_quantized.onnx and optimum.json are written')
     ap.add_argument('--isa', default='avx512_vnni', choices=['avx512_vnni', 'avx512', 'avx2', 'arm64'])
     ap.add_argument('--per-channel', action='store_true')
+    ap.add_argument('--optimize', default='none', choices=['none', 'O1', 'O2', 'O3'], help="ORTOptimizer's level before quantizing")
     args = ap.parse_args(argv)
     import optimum, onnxruntime
     from optimum.onnxruntime import ORTModelForSequenceClassification, ORTQuantizer
@@ -26,9 +29,16 @@ def main(argv=None):
     t0 = time.perf_counter()
     model = ORTModelForSequenceClassification.from_pretrained(args.model_dir, export=True)
     model.save_pretrained(out/'fp32')
+    src, name = out/'fp32', 'model.onnx'
+    if args.optimize != 'none':
+        from optimum.onnxruntime import ORTOptimizer
+        from optimum.onnxruntime.configuration import AutoOptimizationConfig
+        ORTOptimizer.from_pretrained(src).optimize(save_dir=out/'optimized', optimization_config=getattr(AutoOptimizationConfig, args.optimize)())
+        src, name = out/'optimized', 'model_optimized.onnx'
     qcfg = getattr(AutoQuantizationConfig, args.isa)(is_static=False, per_channel=args.per_channel)
-    path = ORTQuantizer.from_pretrained(out/'fp32').quantize(quantization_config=qcfg, save_dir=out)
-    info = dict(onnx=str(Path(path)/'model_quantized.onnx' if Path(path).is_dir() else path), preset=args.isa, per_channel=args.per_channel,
+    ORTQuantizer.from_pretrained(src, file_name=name).quantize(quantization_config=qcfg, save_dir=out/'quantized')
+    onnx = next((out/'quantized').glob('*_quantized.onnx'))
+    info = dict(onnx=str(onnx), preset=args.isa, optimize=args.optimize, per_channel=args.per_channel,
                 optimum=metadata.version("optimum"), optimum_onnx=metadata.version("optimum-onnx"), onnxruntime=onnxruntime.__version__, seconds=round(time.perf_counter() - t0, 1))
     (out/'optimum.json').write_text(json.dumps(info, indent=1))
     print(json.dumps(info))

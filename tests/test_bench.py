@@ -173,3 +173,9 @@ def test_compare_refuses_to_mix_a_setting_chosen_on_dev_with_heldout_runs(tmp_pa
     with pytest.raises(SystemExit, match=f'heldout=0.0, not heldout={HELDOUT}'):
         settle_budget(st, 'sst2', args, 6000, tmp_path/'compare.json')
     assert settle_budget({'entries': {}}, 'sst2', args, 6000, tmp_path/'compare.json')['heldout'] == HELDOUT
+
+def test_the_optimum_peer_tries_every_preset_the_cpu_runs():
+    from compare import optimum_presets
+    assert optimum_presets({'avx2': True, 'avx512f': True, 'avx512_vnni': True}, 'x86_64') == ['avx512_vnni', 'avx512', 'avx2']
+    assert optimum_presets({'avx2': True, 'avx512f': False, 'avx512_vnni': False}, 'x86_64') == ['avx2']
+    assert optimum_presets({}, 'aarch64') == ['arm64']
