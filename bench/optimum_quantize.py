@@ -35,10 +35,19 @@ def main(argv=None):
         from optimum.onnxruntime.configuration import AutoOptimizationConfig
         ORTOptimizer.from_pretrained(src).optimize(save_dir=out/'optimized', optimization_config=getattr(AutoOptimizationConfig, args.optimize)())
         src, name = out/'optimized', 'model_optimized.onnx'
+        # ONNX Runtime's quantizer cannot infer the types around fused nodes (Attention, SkipLayerNormalization) and asks for
+        # extra_options DefaultTensorType = FLOAT, which Optimum's ORTQuantizer has no way to pass: give it that option
+        import onnx, optimum.onnxruntime.quantization as oq
+        class Typed(oq.ONNXQuantizer):
+            def __init__(self, *a, **kw):
+                kw['extra_options'] = {**(kw.get('extra_options') or {}), 'DefaultTensorType': onnx.TensorProto.FLOAT}
+                super().__init__(*a, **kw)
+        oq.ONNXQuantizer = Typed
     qcfg = getattr(AutoQuantizationConfig, args.isa)(is_static=False, per_channel=args.per_channel)
     ORTQuantizer.from_pretrained(src, file_name=name).quantize(quantization_config=qcfg, save_dir=out/'quantized')
     onnx = next((out/'quantized').glob('*_quantized.onnx'))
     info = dict(onnx=str(onnx), preset=args.isa, optimize=args.optimize, per_channel=args.per_channel,
+                default_tensor_type_float=args.optimize != 'none',
                 optimum=metadata.version("optimum"), optimum_onnx=metadata.version("optimum-onnx"), onnxruntime=onnxruntime.__version__, seconds=round(time.perf_counter() - t0, 1))
     (out/'optimum.json').write_text(json.dumps(info, indent=1))
     print(json.dumps(info))
