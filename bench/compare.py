@@ -45,7 +45,7 @@ from edgemin.runtime import export_onnx, OnnxClassifier
 from edgemin.quantize import QuantizeConfig, quantize
 from edgemin.runconfig import RunConfig, DataSpec, StudentSpec, DistillSpec, PruneSpec, ProfileSpec
 from edgemin.runner import run, check_run_dir
-from edgemin.profile import profile, latency, environment, count_params, flops, peak_memory
+from edgemin.profile import profile, latency, environment, count_params, flops, peak_memory, integer_parts, roofline
 
 # the variants every setting gets (the "no pruning, no quantization, other orders"); the headline setting also
 # gets the ablations of vocabulary trimming and of the distillation objective
@@ -100,6 +100,8 @@ def optimum_int8(tdir: Path, out: Path, config, runs: int = 20) -> tuple[Path, d
     if not OPTIMUM_PY.is_file():
         raise FileNotFoundError(f"{OPTIMUM_PY} is missing: `make bench-venv` (or python -m venv .venv-optimum && "
                                 ".venv-optimum/bin/pip install torch==2.13.0 optimum-onnx onnxruntime) creates it")
+    if (out/'choice.json').is_file():           # chosen before: not timed again
+        info = json.loads((out/'choice.json').read_text()); return Path(info['onnx']), info
     tried = []
     for preset in optimum_presets(environment()['isa']):
         for level in OPTIMUM_LEVELS:
@@ -110,8 +112,10 @@ def optimum_int8(tdir: Path, out: Path, config, runs: int = 20) -> tuple[Path, d
             info['bs1_128_ms'] = latency(OnnxClassifier(info['onnx'], config), 1, 128, min_runs=runs, min_seconds=1.0)['median_ms']
             tried.append(info)
     best = min(tried, key=lambda i: i['bs1_128_ms'])
-    return Path(best['onnx']), {**best, 'chosen_by': 'fastest at batch 1 x 128 of the candidates',
-                                'candidates': [{k: i[k] for k in ('preset', 'optimize', 'bs1_128_ms')} for i in tried]}
+    info = {**best, 'chosen_by': 'fastest at batch 1 x 128 of the candidates',
+            'candidates': [{k: i[k] for k in ('preset', 'optimize', 'bs1_128_ms')} for i in tried]}
+    write_atomic(out/'choice.json', json.dumps(info, indent=1))
+    return Path(best['onnx']), info
 
 def constant_baseline(data) -> dict:
     "Dev metrics of a model that ignores its input and always answers the training data's majority class (none for regression)."
@@ -127,6 +131,15 @@ def seed_stages(src: Path, dst: Path, cfg: RunConfig, stages: list[str]):
     for s in stages:
         if not (dst/s/'record.json').is_file() and (src/s/'record.json').is_file():
             shutil.rmtree(dst/s, ignore_errors=True); shutil.copytree(src/s, dst/s)
+
+def _roof(e: dict, gemm: dict | None, cpu: str | None = None) -> str:
+    "The roofline cells of entry `e` (at peak | INT8 share), from bench/gemm.py's peaks at the entry's thread count; blanks where unknown."
+    lat1 = next((l for l in e['latency'] if l['batch'] == 1 and l['seq_len'] == 128), None)
+    if not gemm or lat1 is None or 'int_parts' not in e: return ' | '
+    peaks = gemm['peaks'].get(str(lat1['threads']))
+    if not peaks or (cpu and cpu != gemm['environment']['cpu']): return ' | '
+    r = roofline(e['flops'], _bs1(e), {k: v['gops'] for k, v in peaks.items()}, e['int_parts'])
+    return f"{r['fraction']:.0%} | " + (f"{r['int8_share']:.0%}" if e['int_parts'] else '')
 
 def render_md(res: dict) -> str:
     env = res['environment']
@@ -145,6 +158,14 @@ def render_md(res: dict) -> str:
              "(batch 1, 128 tokens) is the median over interleaved passes in which every model of the setting is timed in turn, so "
              "that the CPU's drift between entries measured at different times cancels; the other latency columns come from each "
              "entry's own profile (@N: the task's typical length, the median token count of its dev examples). × columns are ratios against the fp32 PyTorch teacher of the same setting.", '']
+    gemm = json.loads((RESULTS/'gemm.json').read_text()) if (RESULTS/'gemm.json').is_file() else None
+    if gemm:
+        ge = gemm['environment']
+        lines += [f"The last two columns set batch 1 × 128 tokens against this CPU's matrix-product peaks measured by `bench/gemm.py` "
+                  f"({ge['cpu']}, {gemm['updated']}; a figure is shown only where the setting was timed on that CPU): *at peak* is the time "
+                  "the model's products would take at the INT8 peak (its integer products) and the fp32 peak (the rest) over its measured "
+                  "latency; *INT8 share* is its integer operations per second over the whole pass as a share of the INT8 peak "
+                  "(`edgemin.profile.roofline`).", '']
     for sname, st in res['settings'].items():
         task = get_task(st['task']); m = task.main_metric
         lines += [f"## {sname}: {st['task']}, teacher trained on {st['teacher_fraction']:.0%}, compression on {st['compression_fraction']:.0%} of the training data", '']
@@ -170,8 +191,8 @@ def render_md(res: dict) -> str:
                       f"**{h['accuracy_retention']:.1%}** of the teacher's dev {m}"
                       + (f" ({mk:.0%} of its margin over the constant prediction)" if mk is not None else '') + '.', '']
         typ = st.get('typical_len')
-        lines += [f"| model | size MB | params | GFLOPs | bs1 ms | bs32 ms | bs1 ms @{typ} | bs32 ms @{typ} | dev {m} | × smaller | × faster bs1 | retention |",
-                  '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|']
+        lines += [f"| model | size MB | params | GFLOPs | bs1 ms | bs32 ms | bs1 ms @{typ} | bs32 ms @{typ} | dev {m} | × smaller | × faster bs1 | retention | at peak | INT8 share |",
+                  '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|']
         base = st['entries'].get('teacher fp32 (PyTorch)')
         for name, e in st['entries'].items():
             lat = {(l['batch'], l['seq_len']): l['median_ms'] for l in e['latency']}
@@ -181,7 +202,7 @@ def render_md(res: dict) -> str:
                          f"{lat.get((1, 128), float('nan')):.1f} | {lat.get((32, 128), float('nan')):.0f} | {lat.get((1, typ), float('nan')):.1f} | "
                          f"{lat.get((32, typ), float('nan')):.0f} | "
                          f"{e['dev'][m]:.4f} | {r.get('size_ratio', float('nan')):.1f} | {r.get('latency_ratio_bs1', float('nan')):.1f} | "
-                         f"{r.get('accuracy_retention', float('nan')):.1%} |")
+                         f"{r.get('accuracy_retention', float('nan')):.1%} | {_roof(e, gemm, (st.get('environment') or {}).get('cpu'))} |")
         lines.append('')
         chk = {n: e['dev_recheck'] for n, e in st['entries'].items() if 'dev_recheck' in e}
         if chk:
@@ -287,7 +308,8 @@ def measure(model, extra: dict, data, typ: int, runs: int, t0: float) -> dict:
                  latency=[latency(model, b, n, min_runs=runs, min_seconds=1.0) for b in (1, 32) for n in dict.fromkeys((128, typ))])
     else: p = profile(model, seq_len=128, batch_sizes=(1, 32), typical_len=typ, runs=runs, min_seconds=1.0).to_dict()
     return dict(dev=evaluate(model, data), params=p['params'], size_bytes=p['size_bytes'], flops=p['flops'],
-                latency=p['latency'], memory=p['memory'], seconds=round(time.perf_counter() - t0, 1), info=extra)
+                latency=p['latency'], memory=p['memory'], seconds=round(time.perf_counter() - t0, 1), info=extra,
+                int_parts=list(integer_parts(model)))
 
 @dataclass
 class Setting:
@@ -427,6 +449,7 @@ def recheck(s: Setting, models: dict):
     "Score every model on dev again: one rebuilt since it was measured (a fresh cache retrains it with the same seed) must score as recorded."
     m = s.metric
     for n, mdl in models.items():
+        s.st['entries'][n]['int_parts'] = list(integer_parts(mdl))     # which products run in INT8 (the roofline column)
         got, want = evaluate(mdl, s.data)[m], s.st['entries'][n]['dev'][m]
         s.st['entries'][n]['dev_recheck'] = got
         if moved(got, want): print(f"[{s.name}] {n}: dev {m} now {got:.4f}, recorded {want:.4f}", flush=True)
@@ -461,6 +484,8 @@ def measure_setting(s: Setting):
     add_models(s)
     if s.args.train_only: return
     if s.st.get('headline') and all('bs1_interleaved' in e for e in s.st['entries'].values()):
+        for n, e in s.st['entries'].items():        # entries measured before the roofline column: which products are INT8 (no timing)
+            if 'int_parts' not in e and n in s.makers: e['int_parts'] = list(integer_parts(s.makers[n]()[0]))
         s.save(); return                # every entry already re-timed: rerunning a finished setting measures nothing again
     passes = retime(s)
     s.st['headline'] = headline(s.st, passes, s.args.rounds, s.metric)

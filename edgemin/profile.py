@@ -16,14 +16,16 @@ import torch
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
+from .config import ModelError
 from .models import arch_for, layers
 from .checkpoint import WEIGHTS, load_model, save_model
-from .runtime import OnnxClassifier
+from .runtime import OnnxClassifier, SessionSettings, GRAPH_LEVELS
 
 # %% auto #0
-__all__ = ['WEIGHT_FILES', 'INT8_FLAGS', 'count_params', 'flops', 'eager_attention', 'eval_mode', 'max_positions', 'dummy_inputs',
-           'measured_flops', 'thop_macs', 'size_on_disk', 'physical_cores', 'num_threads', 'doubt', 'latency',
-           'peak_during', 'peak_memory', 'environment', 'Profile', 'profile']
+__all__ = ['WEIGHT_FILES', 'INT8_FLAGS', 'INTEGER_OPS', 'count_params', 'flops', 'eager_attention', 'eval_mode', 'max_positions',
+           'dummy_inputs', 'measured_flops', 'thop_macs', 'size_on_disk', 'physical_cores', 'num_threads', 'doubt',
+           'latency', 'peak_during', 'peak_memory', 'environment', 'gemm_peak', 'integer_parts', 'roofline', 'Profile',
+           'profile', 'tune_session', 'op_profile']
 
 # %% ../nbs/08_profile.ipynb #81cd0db8
 def _head_modules(model: nn.Module) -> list[nn.Module]:
@@ -260,6 +262,64 @@ def environment() -> dict:
                 python=platform.python_version(), torch=torch.__version__, transformers=transformers.__version__,
                 onnxruntime=_version('onnxruntime'), edgemin=edgemin.__version__, platform=platform.platform())
 
+# %% ../nbs/08_profile.ipynb #256c5ad2
+INTEGER_OPS = ('MatMulInteger', 'MatMulIntegerToFloat', 'DynamicQuantizeMatMul', 'QAttention', 'QLinearMatMul', 'QGemm')
+
+def _gemm_graph(n: int, dtype: str) -> bytes:
+    "An ONNX model of one (m × n) by (n × n) product with a constant right-hand side, INT8 or fp32."
+    from onnx import TensorProto, helper, numpy_helper
+    rng = np.random.default_rng(0)
+    w = rng.integers(-127, 128, (n, n), dtype=np.int8) if dtype == 'int8' else rng.standard_normal((n, n), dtype=np.float32)
+    t_in, t_out, op = ((TensorProto.UINT8, TensorProto.INT32, 'MatMulInteger') if dtype == 'int8' else (TensorProto.FLOAT, TensorProto.FLOAT, 'MatMul'))
+    g = helper.make_graph([helper.make_node(op, ['A', 'B'], ['Y'])], 'gemm', [helper.make_tensor_value_info('A', t_in, ['m', n])],
+                          [helper.make_tensor_value_info('Y', t_out, ['m', n])], [numpy_helper.from_array(w, 'B')])
+    return helper.make_model(g, opset_imports=[helper.make_opsetid('', 17)]).SerializeToString()
+
+def gemm_peak(dtype: str = 'int8',          # 'int8' (uint8 × int8 → int32) or 'fp32'
+              n: int = 1024,                # the product is n × n by n × n
+              threads: int | None = None,   # intra-op threads; default one per physical core
+              runs: int = 10, min_seconds: float = 1.0,
+             ) -> dict:
+    "This CPU's sustained throughput on one n × n matrix product through ONNX Runtime, in GOPS (2·n³ operations per product)."
+    if dtype not in ('int8', 'fp32'): raise ValueError(f"dtype must be 'int8' or 'fp32', got {dtype!r}")
+    if n < 1: raise ValueError(f"n must be >= 1, got {n}")
+    import onnxruntime as ort
+    th = threads or physical_cores()
+    so = ort.SessionOptions(); so.intra_op_num_threads = th; so.inter_op_num_threads = 1
+    sess = ort.InferenceSession(_gemm_graph(n, dtype), so, providers=['CPUExecutionProvider'])
+    rng = np.random.default_rng(1)
+    x = rng.integers(0, 256, (n, n), dtype=np.uint8) if dtype == 'int8' else rng.standard_normal((n, n), dtype=np.float32)
+    load = os.getloadavg()[0] if hasattr(os, 'getloadavg') else None
+    ms = 1000 * np.array(_timed_runs(lambda: sess.run(None, {'A': x}), 3, runs, min_seconds, 100000))
+    med = float(np.median(ms))
+    return dict(dtype=dtype, n=n, threads=th, median_ms=med, gops=2 * n**3 / med / 1e6, runs=len(ms), load_1m=load,
+                doubt=doubt(ms, load, physical_cores()))
+
+def integer_parts(model: nn.Module) -> tuple[str, ...]:
+    """The parts of `flops` a model runs as integer products: none for a float model; the products with a weight for an
+    INT8 graph or a PyTorch dynamic-INT8 model; attention's QKᵀ and AV too when an INT8 graph has no float MatMul left
+    (or is a static QDQ graph, whose every product ONNX Runtime runs in INT8)."""
+    from collections import Counter
+    weights = ('qkv', 'attn_out', 'ffn', 'head')
+    if getattr(model, 'onnx_path', None) is None:
+        return weights if any(type(m).__module__.startswith('torch.ao.nn.quantized') for m in model.modules()) else ()
+    import onnx
+    ops = Counter(n.op_type for n in onnx.load(model.onnx_path, load_external_data=False).graph.node)
+    if ops['DequantizeLinear'] and ops['MatMul']: return weights + ('qk', 'av')
+    if not any(ops[o] for o in INTEGER_OPS): return ()
+    return weights + (('qk', 'av') if not ops['MatMul'] and not ops['FusedMatMul'] and not ops['QAttention'] else ())
+
+def roofline(flops: dict,           # `flops` at the measured shape
+             ms: float,             # the measured latency at that shape
+             peaks: dict,           # GOPS by dtype: {'int8': ..., 'fp32': ...} (`gemm_peak`)
+             int_parts: Sequence[str] = (),   # the parts run as integer products (`integer_parts`)
+            ) -> dict:
+    "The time the model's products need at this CPU's GEMM peaks, and what fraction of the measured latency that is."
+    i_ops = sum(flops[k] for k in int_parts); f_ops = flops['total'] - i_ops
+    t_i, t_f = i_ops / peaks['int8'] / 1e6, f_ops / peaks['fp32'] / 1e6          # ms at peak
+    return dict(int_ops=i_ops, float_ops=f_ops, peak_int8_gops=peaks['int8'], peak_fp32_gops=peaks['fp32'], measured_ms=ms,
+                bound_ms=t_i + t_f, fraction=(t_i + t_f) / ms, int8_share=t_i / ms)
+
 # %% ../nbs/08_profile.ipynb #4dd39a0e
 @dataclass
 class Profile:
@@ -272,6 +332,7 @@ class Profile:
     latency: list[dict]          # `latency` for each batch size and sequence length
     memory: dict                 # `peak_memory` at batch 1, `seq_len`
     environment: dict            # `environment`
+    roofline: dict | None = None # the first latency entry against this CPU's GEMM peaks (`roofline`), when `profile` was given them
 
     def to_dict(self) -> dict: return asdict(self)
 
@@ -294,6 +355,10 @@ class Profile:
         _ld = lambda v: '' if v is None else f'{v:.2f}'
         rows += [f"| {l['batch']} | {l['seq_len']} | {l['median_ms']:.2f} | {l['p90_ms']:.2f} | {l['runs']} | {l['threads']} | {_ld(l.get('load_1m'))} |"
                  for l in self.latency]
+        if (r := self.roofline):
+            rows += ['', f"At the first shape its products need {r['bound_ms']:.2f} ms at this CPU's measured GEMM peaks (INT8 {r['peak_int8_gops']:.0f}, "
+                         f"fp32 {r['peak_fp32_gops']:.0f} GOPS): {r['fraction']:.0%} of the measured latency; its integer operations run at "
+                         f"{r['int8_share']:.0%} of the INT8 peak over the whole pass."]
         return '\n'.join(rows)
 
 # %% ../nbs/08_profile.ipynb #1dd8a875
@@ -326,6 +391,7 @@ def profile(model_or_dir: nn.Module | str | Path,  # a model, or a directory sav
             runs: int = 10,                         # at least this many timed runs per latency entry
             min_seconds: float = 1.0,               # and at least this long
             name: str | None = None,                # name in the record; default the directory or source
+            peaks: dict | None = None,              # GOPS by dtype ({'int8', 'fp32'}: `gemm_peak`): add the `roofline` of the first latency entry
            ) -> Profile:
     "Profile a model: parameters, size on disk, FLOPs, peak memory, CPU latency, and the machine."
     model, path = _as_model(model_or_dir)
@@ -334,5 +400,48 @@ def profile(model_or_dir: nn.Module | str | Path,  # a model, or a directory sav
     lat = [latency(model, b, n, threads, min_runs=runs, min_seconds=min_seconds, max_runs=max(runs, 1000))
            for b in batch_sizes for n in lens]
     shape = model.skeleton() if hasattr(model, 'skeleton') else model   # an ONNX model is counted on its float skeleton
+    roof = (roofline(flops(shape, lat[0]['seq_len'], lat[0]['batch']), lat[0]['median_ms'], peaks, integer_parts(model))
+            | {'batch': lat[0]['batch'], 'seq_len': lat[0]['seq_len']} if peaks and lat else None)
     return Profile(name=name or _name(model, path), params=count_params(shape), size_bytes=size_on_disk(path or model),
-                   seq_len=seq_len, flops=flops(shape, seq_len), latency=lat, memory=memory, environment=environment())
+                   seq_len=seq_len, flops=flops(shape, seq_len), latency=lat, memory=memory, environment=environment(), roofline=roof)
+
+# %% ../nbs/08_profile.ipynb #2b4cbc1e
+def tune_session(model: OnnxClassifier,          # an ONNX model (`edgemin.runtime`)
+                 batch: int = 1, seq_len: int = 128,
+                 levels: Sequence[str] = ('basic', 'extended', 'all'),
+                 threads: Sequence[int] | None = None,    # thread counts to try; default 1 and one per physical core
+                 runs: int = 10, min_seconds: float = 0.5,
+                ) -> SessionSettings:
+    "The session settings under which `model` runs fastest here at `batch` × `seq_len`, with what each candidate measured."
+    if not isinstance(model, OnnxClassifier): raise ModelError(f"tune_session takes an ONNX model (OnnxClassifier), got {type(model).__name__}")
+    bad = [l for l in levels if l not in GRAPH_LEVELS]
+    if bad or not levels: raise ValueError(f"levels must name some of {GRAPH_LEVELS}, got {list(levels)}")
+    counts = sorted(set(threads or (1, physical_cores())))
+    got = {}
+    for lv in levels:
+        for t in counts:
+            got[f'{lv}/{t}'] = latency(model.with_settings(SessionSettings(lv, t)), batch, seq_len, t, min_runs=runs, min_seconds=min_seconds)['median_ms']
+    lv, t = min(got, key=got.get).split('/')
+    return SessionSettings(lv, int(t), measured=dict(median_ms=got, batch=batch, seq_len=seq_len, cpu=environment()['cpu'],
+                                                     load_1m=os.getloadavg()[0] if hasattr(os, 'getloadavg') else None))
+
+# %% ../nbs/08_profile.ipynb #25f9b097
+def op_profile(model: OnnxClassifier, batch: int = 1, seq_len: int = 128, runs: int = 20, threads: int | None = None) -> dict:
+    "Kernel time per ONNX op type over `runs` passes (ONNX Runtime's profiler), largest first: microseconds per pass and share."
+    import json, onnxruntime as ort
+    from collections import Counter
+    if not isinstance(model, OnnxClassifier): raise ModelError(f"op_profile takes an ONNX model (OnnxClassifier), got {type(model).__name__}")
+    inputs = dummy_inputs(model, batch, seq_len)
+    feeds = {n: (inputs.get(n, torch.zeros_like(inputs['input_ids']))).numpy().astype(np.int64) for n in model.names}
+    with num_threads(threads or physical_cores()):
+        so = model.settings.options(); so.enable_profiling = True; so.profile_file_prefix = str(Path(tempfile.mkdtemp())/'ort')
+        sess = ort.InferenceSession(model.onnx_path, so, providers=['CPUExecutionProvider'])
+        for _ in range(3): sess.run(None, feeds)          # warm-up passes, profiled too: subtracted below by counting passes
+        for _ in range(runs): sess.run(None, feeds)
+    trace = Path(sess.end_profiling())
+    per = Counter()
+    for ev in json.loads(trace.read_text()):
+        if ev.get('cat') == 'Node' and ev.get('name', '').endswith('_kernel_time'): per[ev['args']['op_name']] += ev['dur']
+    trace.unlink(missing_ok=True)
+    total = sum(per.values()) or 1
+    return {op: dict(us_per_run=us / (runs + 3), share=us / total) for op, us in per.most_common()}

@@ -179,3 +179,13 @@ def test_the_optimum_peer_tries_every_preset_the_cpu_runs():
     assert optimum_presets({'avx2': True, 'avx512f': True, 'avx512_vnni': True}, 'x86_64') == ['avx512_vnni', 'avx512', 'avx2']
     assert optimum_presets({'avx2': True, 'avx512f': False, 'avx512_vnni': False}, 'x86_64') == ['avx2']
     assert optimum_presets({}, 'aarch64') == ['arm64']
+
+def test_the_roofline_column_uses_the_peaks_at_the_entrys_threads_and_cpu():
+    from compare import _roof
+    e = dict(flops=dict(qkv=6e9, qk=1e9, av=1e9, attn_out=0, ffn=2e9, head=0, total=10e9), int_parts=['qkv', 'attn_out', 'ffn', 'head'],
+             latency=[dict(batch=1, seq_len=128, median_ms=200.0, threads=2)], bs1_interleaved=dict(median_ms=200.0))
+    gemm = dict(environment=dict(cpu='AMD EPYC'), peaks={'2': {'int8': {'gops': 100.0}, 'fp32': {'gops': 50.0}}})
+    assert _roof(e, gemm, 'AMD EPYC') == '60% | 40%'            # 8 GOP at 100 GOPS + 2 GOP at 50 GOPS = 120 of 200 ms
+    assert _roof({**e, 'int_parts': []}, gemm, 'AMD EPYC') == '100% | '      # all float: 10 GOP at 50 GOPS
+    assert _roof(e, gemm, 'Intel Xeon') == ' | '                # timed on another CPU: no figure
+    assert _roof({k: v for k, v in e.items() if k != 'int_parts'}, gemm) == ' | '
