@@ -201,7 +201,8 @@ def latency(model: nn.Module,
     with num_threads(threads or physical_cores()) as n, eval_mode(model):
         ms = 1000 * np.array(_timed_runs(lambda: _forward(model, inputs), warmup, min_runs, min_seconds, max_runs))
     return dict(median_ms=float(np.median(ms)), p90_ms=float(np.percentile(ms, 90)), mean_ms=float(ms.mean()),
-                min_ms=float(ms.min()), max_ms=float(ms.max()), runs=len(ms), threads=n, batch=batch, seq_len=seq_len, load_1m=load,
+                min_ms=float(ms.min()), max_ms=float(ms.max()), runs=len(ms), batch=batch, seq_len=seq_len, load_1m=load,
+                threads=getattr(getattr(model, 'settings', None), 'threads', None) or n,    # a session with its own fixed count runs that
                 doubt=doubt(ms, load, physical_cores()))
 
 # %% ../nbs/08_profile.ipynb #1b18a30d
