@@ -303,10 +303,32 @@ def scaling_(lines: list):
         lines.append(f"- {r['fraction']:.0%} of SST-2 ({r['train_examples']:,} examples): pipeline {sum(r['stage_seconds'].values()) / 60:.1f} min, final dev accuracy {r['final_dev']:.4f}.")
     lines.append('')
 
+def runtime_(lines: list):
+    g, r, o = _load('gemm'), _load('runtime'), _load('ops')
+    lines += ["### The CPU's limit and EdgeMIN's runtime options (`bench/gemm.py`, `bench/runtime.py`, `bench/ops.py`)", '']
+    if not (g or r or o): lines += ['Not yet run.', '']; return
+    if g:
+        lines += [f"Matrix-product peaks through ONNX Runtime ([details](bench/results/gemm.md); {_machine(g['environment'])}): "
+                  + '; '.join(f"{t} thread{'s' if t != '1' else ''}: INT8 {p['int8']['gops']:.0f} GOPS, fp32 {p['fp32']['gops']:.0f} GOPS" for t, p in g['peaks'].items())
+                  + ". compare.md's *at peak* and *INT8 share* columns set each model against them.", '']
+    for sname, s in (r or {}).get('settings', {}).items():
+        typ = s['typical_len']
+        lines += [f"The {sname} pipeline's pruned model quantized three ways ([details](bench/results/runtime.md); {_machine(s['environment'])}; "
+                  f"batch-1 latency, median of {s['rounds']} interleaved passes):", '',
+                  f"| variant | bs1 ms ×128 | bs1 ms ×{typ} | dev {s['metric']} |", '|---|---:|---:|---:|']
+        lines += [f"| {n} | {v['bs1_ms']['128']:.2f} | {v['bs1_ms'][str(typ)]:.2f} | {v['dev']:.4f} |" for n, v in s['variants'].items()]
+        lines.append('')
+    for sname, s in (o or {}).get('settings', {}).items():
+        for name, ops in s['models'].items():
+            top = list(ops.items())[:4]
+            lines.append(f"- Where the time goes, {sname}, {name} ([details](bench/results/ops.md)): "
+                         + ', '.join(f"{op} {v['share']:.0%}" for op, v in top) + '.')
+        lines.append('')
+
 def section() -> str:
     lines = [START, '', 'Every figure below is read from `bench/results/*.json` by `python bench/readme.py`; `make bench` reruns the '
              'benchmarks and this section. Latency is the median CPU forward pass on the machine named with each result.', '']
-    for f in (headline, settings_, recipe_, teacher, distill_, prune_, quantize_, scaling_): f(lines)
+    for f in (headline, settings_, recipe_, teacher, distill_, prune_, quantize_, runtime_, scaling_): f(lines)
     return '\n'.join(lines + [END])
 
 def main(argv=None):
