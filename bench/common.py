@@ -70,6 +70,11 @@ def edgemin_config(task, tdir, frac, args, stages=('distill', 'prune', 'quantize
                      quantize=QuantizeConfig(quantize_embeddings=True),
                      profile=ProfileSpec(batch_sizes=(1,), runs=3, typical_len=False))   # compare.py times every model again, alike for all
 
+def pipeline_run(sname: str, st: dict) -> Path:
+    "The run directory of EdgeMIN's pipeline in compare.py setting `sname` (its part `st` of compare.json names the recipe)."
+    from settings import pipeline_dir, recipe_of
+    return compare_work()/sname/f'edgemin{pipeline_dir(recipe_of(st))}'
+
 def compare_work(smoke: bool = False) -> Path:
     "Where compare.py keeps its models and pipeline runs, one folder per setting (recipe.py and scaling.py reuse them)."
     return cache_dir()/'bench'/('compare-smoke' if smoke else 'compare')

@@ -4,11 +4,11 @@ core; kernel time per op type, largest first. Needs the setting's models from be
 
     python bench/ops.py --setting mrpc      # results: bench/results/ops.json (one entry per setting) and ops.md
 """
-import argparse, datetime, json, sys
+import argparse, datetime, json, os, sys
 from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))     # the shared helpers beside this script, from any directory
-from settings import RESULTS, FINAL, pipeline_dir, recipe_of
-from common import write_atomic, compare_work
+from settings import RESULTS, FINAL
+from common import write_atomic, compare_work, pipeline_run
 from edgemin.checkpoint import load_model
 from edgemin.runtime import OnnxClassifier
 from edgemin.profile import op_profile, environment
@@ -16,7 +16,7 @@ from edgemin.profile import op_profile, environment
 def models(sname: str, st: dict) -> dict:
     "The setting's ONNX models to profile: EdgeMIN's final bundle and the Optimum teacher compare.py chose."
     wd = compare_work()/sname
-    out = {FINAL: OnnxClassifier.from_bundle(wd/f'edgemin{pipeline_dir(recipe_of(st))}'/'quantize')}
+    out = {FINAL: OnnxClassifier.from_bundle(pipeline_run(sname, st)/'quantize')}
     choice = wd/'teacher-optimum'/'choice.json'
     if choice.is_file():
         info = json.loads(choice.read_text())
@@ -40,7 +40,6 @@ def main(argv=None):
     st = json.loads((RESULTS/'compare.json').read_text())['settings'][args.setting]
     path = RESULTS/'ops.json'
     res = json.loads(path.read_text()) if path.is_file() else {'settings': {}}
-    import os
     res['settings'][args.setting] = dict(updated=datetime.datetime.now().isoformat(timespec='seconds'), environment=environment(),
                                          load_1m=round(os.getloadavg()[0], 2),
                                          models={n: op_profile(m, 1, 128, runs=args.runs) for n, m in models(args.setting, st).items()})

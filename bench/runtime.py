@@ -10,8 +10,8 @@ import argparse, dataclasses, datetime, json, os, sys, tempfile
 from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))     # the shared helpers beside this script, from any directory
 import numpy as np
-from settings import RESULTS, SETTINGS, pipeline_dir, recipe_of
-from common import write_atomic, compare_work, task_data
+from settings import RESULTS, SETTINGS
+from common import write_atomic, pipeline_run, task_data
 from edgemin.checkpoint import load_model
 from edgemin.quantize import QuantizeConfig, quantize
 from edgemin.profile import latency, tune_session, environment
@@ -26,7 +26,7 @@ def main(argv=None):
     ap.add_argument('--runs', type=int, default=20)
     args = ap.parse_args(argv)
     st = json.loads((RESULTS/'compare.json').read_text())['settings'][args.setting]
-    run = compare_work()/args.setting/f'edgemin{pipeline_dir(recipe_of(st))}'
+    run = pipeline_run(args.setting, st)
     cfg = QuantizeConfig.from_dict(json.loads((run/'config.json').read_text())['config']['quantize'])
     task, _, frac = SETTINGS[args.setting]
     data, pruned, typ = task_data(task, frac), load_model(run/'prune'), st['typical_len']
