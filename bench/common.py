@@ -68,7 +68,9 @@ def edgemin_config(task, tdir, frac, args, stages=('distill', 'prune', 'quantize
                      distill=DistillSpec(recipe=recipe, max_steps=args.steps, batch_size=32, lr=1e-4),
                      prune=PruneSpec(heads=args.heads, ffn=args.ffn, vocab=vocab, recover_steps=args.recover_steps, recover_epochs=1.0),
                      quantize=QuantizeConfig(quantize_embeddings=True),
-                     profile=ProfileSpec(batch_sizes=(1,), runs=3, typical_len=False))   # compare.py times every model again, alike for all
+                     # compare.py times every model again, alike for all; the bundle keeps ONNX Runtime's defaults (as every
+                     # setting's run did before tuning existed): bench/runtime.py measures what tune_session chooses instead
+                     profile=ProfileSpec(batch_sizes=(1,), runs=3, typical_len=False, tune_session=False))
 
 def pipeline_run(sname: str, st: dict) -> Path:
     "The run directory of EdgeMIN's pipeline in compare.py setting `sname` (its part `st` of compare.json names the recipe)."

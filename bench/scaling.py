@@ -96,7 +96,7 @@ def main(argv=None):
                         data=DataSpec(data_dir=glue_dir(), train_fraction=None if frac >= 1.0 else frac, max_eval=64 if args.smoke else None),
                         student=StudentSpec(layers=4), distill=DistillSpec(epochs=args.distill_epochs, max_steps=4 if args.smoke else None),
                         prune=PruneSpec(heads=0.4, ffn=0.3, vocab=True, recover_epochs=args.recover_epochs, recover_steps=2 if args.smoke else None),
-                        quantize=QuantizeConfig(quantize_embeddings=True), profile=ProfileSpec(batch_sizes=(1,), runs=3, typical_len=False))
+                        quantize=QuantizeConfig(quantize_embeddings=True), profile=ProfileSpec(batch_sizes=(1,), runs=3, typical_len=False, tune_session=False))
         rep = run(cfg, work/f'{frac}', progress=False).data
         stages = {s['stage']: s for s in rep['stages']}
         rec = json.loads((work/f'{frac}'/'distill'/'record.json').read_text())

@@ -35,7 +35,7 @@ def _stage_row(s: dict) -> dict:
     p = s['profile']
     return {'stage': s['stage'], 'params': p['params']['total'], 'size_bytes': p['size_bytes'], 'flops': p['flops']['total'],
             'latency': [{k: l[k] for k in ('batch', 'seq_len', 'median_ms', 'p90_ms', 'threads', 'doubt') if k in l} for l in p['latency']],
-            'metrics': s['metrics'], 'wall_time_s': s['wall_time_s']}
+            'metrics': s['metrics'], 'wall_time_s': s['wall_time_s'], **({'session': s['session']} if s.get('session') else {})}
 
 def write_report(root: str | Path) -> 'Report':
     "Collect the completed stages of run directory `root` into report.json, report.md and plots (re-rendering them)."
@@ -113,7 +113,7 @@ class Report:
         return '\n'.join([f"# EdgeMIN run: {self.data['config']['name']} ({self.data['task']})", '',
                           f"Config hash {self.data['digest']}; machine: {e['cpu']}, {e['logical_cores']} cores, torch {e['torch']}, "
                           f"onnxruntime {e.get('onnxruntime')}. Ratios are against the first stage (the teacher).", '', self.table(), '',
-                          *([self.truncation(), ''] if self.truncation() else []),
+                          *([self.truncation(), ''] if self.truncation() else []), *([self.sessions(), ''] if self.sessions() else []),
                           *[f'![{Path(p).stem}]({p})' for p in plots], ''])
 
     def truncation(self) -> str:
@@ -122,6 +122,18 @@ class Report:
         if not t.get('inputs'): return ''
         return (f"⚠ {t['inputs']:,} of {t['of']:,} {t['split']} inputs are longer than {t['max_length']} tokens and were cut to "
                 f"{t['max_length']} (`data.max_length`): the metrics are for the cut inputs.")
+
+    def sessions(self) -> str:
+        "How ONNX Runtime runs each ONNX stage's bundle (its runtime.json), and how that was chosen; '' when no stage is ONNX."
+        rows = []
+        for s in self.data['stages']:
+            if not (se := s.get('session')): continue
+            m = se.get('measured')
+            how = (f"the fastest of {len(m['median_ms'])} settings timed at batch {m['batch']} × {m['seq_len']} tokens" if m
+                   else "ONNX Runtime's defaults, not tuned")
+            rows.append(f"- {s['stage']}: graph optimization '{se['graph_optimization']}', "
+                        f"{se['threads'] or 'as many as PyTorch uses'} threads ({how})")
+        return '\n'.join(['ONNX Runtime session of the bundle (runtime.json):', *rows]) if rows else ''
 
     def _repr_markdown_(self) -> str: return self.table()
 

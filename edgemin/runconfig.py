@@ -126,6 +126,8 @@ class ProfileSpec(Config):
     batch_sizes: tuple = (1, 32)
     runs: int = 10
     typical_len: bool = True             # also time the dev set's median token length
+    tune_session: bool = True            # ONNX stages: time ONNX Runtime's graph levels × thread counts at batch_sizes[0] × seq_len,
+                                         # keep the fastest in the bundle (runtime.json; `edgemin.profile.tune_session`)
 
     def check(self):
         object.__setattr__(self, 'batch_sizes', tuple(self.batch_sizes))

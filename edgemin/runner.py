@@ -16,7 +16,7 @@ from .data import TaskData, load_tokenizer, prepare, resolve_checkpoint
 from .checkpoint import atomic_dir, load_model, write_model
 from .train import evaluate
 from .runtime import OnnxClassifier
-from .profile import max_positions, profile
+from .profile import max_positions, profile, tune_session
 from .teacher import finetune_teacher, load_teacher
 from .models import arch_for
 from .distill import INITS, distill, make_student, student_shape
@@ -66,11 +66,15 @@ def _stage(name: str, ctx: Context, fn, model):
     t0 = time.perf_counter()
     out, record = fn(model, ctx)
     wall = round(time.perf_counter() - t0, 2)
+    p = ctx.cfg.profile
+    if isinstance(out, OnnxClassifier) and p.tune_session:   # the bundle runs as it ran fastest here (runtime.json)
+        out = out.with_settings(tune_session(out, batch=p.batch_sizes[0], seq_len=p.seq_len, runs=p.runs, min_seconds=0.05 * p.runs))
     metrics = evaluate(out, ctx.data)
     prof = _profile(out, ctx)
     summary = {'stage': name, 'metrics': metrics, 'wall_time_s': wall, 'profile': prof,
                'truncated': {'split': ctx.data.eval_split, 'inputs': ctx.data.truncated(), 'of': len(ctx.data.encoded[ctx.data.eval_split]),
                              'max_length': ctx.data.max_length}}
+    if isinstance(out, OnnxClassifier): summary['session'] = out.settings.to_dict()
     with atomic_dir(d) as tmp:
         if isinstance(out, OnnxClassifier): write_bundle(out, tmp, ctx.data.tokenizer, record, prof, ctx.data.max_length)   # the stage directory is the bundle
         else: write_model(out, tmp, ctx.data.tokenizer)
@@ -145,7 +149,7 @@ _STAGE_FNS = {'distill': _distill_stage, 'prune': _prune_stage, 'quantize': _qua
 # %% ../nbs/17_runner.ipynb #18218e2f
 # Fields added to the configuration after runs were written, each with the value that reproduces what EdgeMIN did
 # before it existed: a run directory whose config.json lacks one resumes under a configuration that has that value.
-_ADDED_FIELDS = {'prune.vocab_split': False, 'quantize.int8_attention': False, 'quantize.fuse': False}
+_ADDED_FIELDS = {'prune.vocab_split': False, 'quantize.int8_attention': False, 'quantize.fuse': False, 'profile.tune_session': False}
 
 def _with_added_fields(config: dict) -> tuple[dict, set[str]]:
     "A stored configuration with its missing `_ADDED_FIELDS` set to their earlier behaviour, and the keys so set."
