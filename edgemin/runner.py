@@ -27,8 +27,8 @@ from .runconfig import RunConfig
 from .report import Report, compare, write_report
 
 # %% auto #0
-__all__ = ['Context', 'manifest', 'TeacherRecord', 'check_run_dir', 'make_run_dir', 'run_lock', 'check_before_work', 'run',
-           'tiny_setup']
+__all__ = ['Context', 'manifest', 'TeacherRecord', 'check_run_dir', 'make_run_dir', 'note_data_source', 'run_lock',
+           'check_before_work', 'run', 'tiny_setup']
 
 # %% ../nbs/17_runner.ipynb #086235a8
 @dataclass
@@ -186,6 +186,16 @@ def make_run_dir(root: Path):
     try: root.mkdir(parents=True, exist_ok=True)
     except OSError as e: raise ConfigError(f"cannot create the run directory {root}: {e.strerror or e}") from None
 
+def note_data_source(root: Path, data_dir: str | None) -> dict:
+    "Record in config.json where the run reads its data (`data.data_dir`, else $EDGEMIN_GLUE_DIR, else the Hub), so that tools opened later read the same."
+    d = data_dir or os.environ.get('EDGEMIN_GLUE_DIR') or None
+    src = {'data_dir': str(Path(d).expanduser().resolve()), 'from': 'local GLUE files'} if d else {'data_dir': None, 'from': 'the Hugging Face Hub'}
+    c = json.loads((root/'config.json').read_text())
+    if c.get('data_source') != src:                          # a resumed run may read its data elsewhere now: the latest place wins
+        c['data_source'] = src; tmp = root/'.config.json.tmp'
+        tmp.write_text(json.dumps(c, indent=1)); tmp.replace(root/'config.json')
+    return src
+
 def _write_config(root: Path, cfg: RunConfig):
     "config.json: the configuration and its hash, written atomically."
     tmp = root/'.config.json.tmp'
@@ -249,6 +259,7 @@ def run(config: RunConfig, out: str | Path, progress: bool = True) -> 'Report':
     tok = check_before_work(cfg)                             # reads only: nothing is written before the checks pass
     with run_lock(root):
         check_run_dir(root, cfg)
+        note_data_source(root, cfg.data.data_dir)
         torch.manual_seed(cfg.seed)
         d = cfg.data
         try:

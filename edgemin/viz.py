@@ -162,13 +162,22 @@ def _map_layer(i: int, n_student: int, n_teacher: int) -> int:
     "The teacher layer compared with student layer `i`: proportional, last to last."
     return max(0, round((i + 1) * n_teacher / n_student) - 1)
 
-def _dev_examples(cfg: dict, n: int) -> list:
-    "Up to `n` dev examples (text, or a pair of texts) of the run's task; [] if its data cannot be read here."
+def _data_dir(root: Path) -> str | None:
+    "Where run `root` read its data: the directory its config.json records as the data source, else `data.data_dir` (None: the Hub)."
+    c = json.loads((root/'config.json').read_text())
+    return (c.get('data_source') or {}).get('data_dir') or c['config'].get('data', {}).get('data_dir')
+
+def _dev_examples(cfg: dict, n: int, data_dir: str | None = None) -> list:
+    "Up to `n` dev examples (text, or a pair of texts) of the run's task, read from `data_dir` (None: the Hub); [] with a warning if they cannot be read here."
+    import warnings
     from edgemin.data import load_task, get_task
     try:
         t = get_task(cfg['task'])
-        ds = load_task(t, data_dir=cfg.get('data', {}).get('data_dir'), splits=['validation'])['validation']
-    except Exception: return []
+        ds = load_task(t, data_dir=data_dir, splits=['validation'])['validation']
+    except Exception as e:
+        warnings.warn(f"no dev examples to offer: the {cfg['task']} dev set could not be read from {data_dir or 'the Hugging Face Hub'} "
+                      f"({type(e).__name__}: {(str(e).splitlines() or [''])[0]}); pass examples=[...] or type a sentence", stacklevel=3)
+        return []
     cols = [list(ds[c][:n]) for c in t.text_cols]
     return [c[0] if len(c) == 1 else tuple(c) for c in zip(*cols)]
 
@@ -189,7 +198,7 @@ class RelationExplorer(_Explorer):
             raise ValueError(f"{root} has no PyTorch model of stage {student!r} (stages with one: {have})")
         self.teacher, self.student = load_model(root/'teacher'), load_model(root/student)
         self.tokenizer, self.max_tokens, self.student_stage = load_tokenizer(root/'teacher'), max_tokens, student
-        self.examples = list(examples) if examples is not None else _dev_examples(_run_config(root), max_examples)
+        self.examples = list(examples) if examples is not None else _dev_examples(_run_config(root), max_examples, _data_dir(root))
         self.n_teacher, self.n_student = len(layers(self.teacher)), len(layers(self.student))
 
     def heads(self, layer: int = -1, kind: str = 'qq') -> int:
