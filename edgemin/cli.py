@@ -12,7 +12,7 @@ from .config import DataError, ModelError, options, scalar_types   # the bottom 
 # %% auto #0
 __all__ = ['run_command', 'sweep_command', 'ablate_command', 'report_command', 'compare_command', 'data_command',
            'finetune_command', 'distill_command', 'prune_command', 'quantize_command', 'profile_command',
-           'config_options', 'config_values', 'config_from', 'build_parser', 'main']
+           'config_options', 'config_values', 'config_keys', 'keys_help', 'config_from', 'build_parser', 'main']
 
 # %% ../nbs/20_cli.ipynb #a6ee1ddf
 def _config_source(args) -> str | None:
@@ -292,6 +292,24 @@ def config_values(args: argparse.Namespace, cls: type) -> dict:
     "The values of `cls`'s fields that `args` holds (those `config_options` added)."
     return {o.name: getattr(args, o.name) for o in options(cls) if hasattr(args, o.name)}
 
+def config_keys(cfg, prefix: str = '') -> list[tuple[str, object, str]]:
+    "Every key that `key=value` sets in config `cfg` (a class, or an instance whose values are the defaults), nested configs as dotted keys, with its default and meaning."
+    from dataclasses import is_dataclass
+    cls, out = (cfg if isinstance(cfg, type) else type(cfg)), []
+    for o in options(cls):
+        d = o.default if isinstance(cfg, type) else getattr(cfg, o.name)
+        if is_dataclass(d): out += config_keys(d, f'{prefix}{o.name}.')
+        else: out.append((prefix + o.name, d, o.doc))
+    return out
+
+def keys_help(cfg, width: int = 38) -> str:
+    "`config_keys(cfg)` as help text: one line per key, `key=default` then its meaning (defaults written as YAML reads them)."
+    rows = []
+    for k, d, doc in config_keys(cfg):
+        kv = f"{k}={json.dumps(list(d) if isinstance(d, tuple) else d, default=str)}"
+        rows.append(f"  {kv:<{width}} {doc}" if len(kv) < width else f"  {kv}\n  {'':<{width}} {doc}")
+    return '\n'.join(rows)
+
 def config_from(args: argparse.Namespace, cls: type, **extra):
     "A `cls` from the parsed options, plus the fields given in `extra`; an invalid value is named by its option (`--heads`)."
     from edgemin.config import ConfigError
@@ -365,9 +383,16 @@ _STAGES = {   # command -> (help, options, handler)
 #| export
 
 # %% ../nbs/20_cli.ipynb #bd0869a0
-def _pipeline_commands(sub):
-    "`run`, `sweep`, `ablate`, `report` and `compare`."
-    r = sub.add_parser('run', help='the whole pipeline: teacher -> distill -> prune -> quantize, with a report')
+def _keys_epilog() -> str:
+    "What `run`, `sweep` and `ablate` accept as key=value (this imports the config classes, and with them PyTorch)."
+    from edgemin.runconfig import RunConfig, PRESETS
+    return (f"presets: {', '.join(PRESETS)}\n\nkey=value overrides (value as YAML; default shown), "
+            f"also the keys of a config file:\n{keys_help(RunConfig())}")
+
+def _pipeline_commands(sub, command: str | None = None):
+    "`run`, `sweep`, `ablate`, `report` and `compare`; the one named `command` ('*': all) lists the keys it accepts."
+    keys = lambda cmd: dict(epilog=_keys_epilog(), formatter_class=argparse.RawDescriptionHelpFormatter) if command in ('*', cmd) else {}
+    r = sub.add_parser('run', help='the whole pipeline: teacher -> distill -> prune -> quantize, with a report', **keys('run'))
     r.add_argument('config', nargs='?', help='YAML / JSON config file')
     r.add_argument('--preset', help='a named configuration: sst2-offline, sst2-distilbert, mrpc, rte, qqp, mnli')
     r.add_argument('--out', help='run directory (default runs/NAME)')
@@ -375,7 +400,7 @@ def _pipeline_commands(sub):
     r.set_defaults(func=run_command)
     for cmd, fn, hlp in (('sweep', sweep_command, 'a grid of runs with Pareto fronts'),
                          ('ablate', ablate_command, 'stage orders and leave-one-stage-out over seeds')):
-        x = sub.add_parser(cmd, help=hlp)
+        x = sub.add_parser(cmd, help=hlp, **keys(cmd))
         x.add_argument('config', nargs='?', help='YAML / JSON base config file')
         x.add_argument('--preset', help='a named base configuration')
         x.add_argument('--out', help='output directory (one run directory per configuration inside)')
@@ -425,7 +450,7 @@ def build_parser(command: str | None = '*',   # the command whose stage options 
     "The argument parser of the `edgemin` command."
     p = argparse.ArgumentParser(prog='edgemin', description='EdgeMIN: shrink fine-tuned transformer encoders for edge devices.')
     sub = p.add_subparsers(dest='command', required=True)
-    _pipeline_commands(sub)
+    _pipeline_commands(sub, command)
     _measure_commands(sub)
     for cmd, (hlp, add, fn) in _STAGES.items():
         x = sub.add_parser(cmd, help=hlp)

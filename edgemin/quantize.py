@@ -210,7 +210,7 @@ class QuantizeConfig(Config):
     symmetric_activations: bool = False  # z = 0 for activations (static mode)
     calibration: Literal['minmax', 'entropy', 'percentile'] = 'minmax'  # static: how activation ranges are chosen
     calib_batches: int = 16              # static: calibration batches from the training split
-    calib_batch_size: int = 16
+    calib_batch_size: int = 16           # static: examples per calibration batch
     op_types: tuple = ('MatMul', 'Gemm') # ONNX ops to quantize: the matrix products; LayerNorm, GELU, Softmax and adds stay float
     quantize_embeddings: bool = False    # also INT8 word embeddings (Gather): a small model's largest tensor
     exclude_layers: tuple = ()           # transformer layers kept in float

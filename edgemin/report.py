@@ -9,8 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
-from .data import get_task
-from .runconfig import STAGES
+from .data import get_task     # the report reads files: no PyTorch until a plot needs a model
 
 # %% auto #0
 __all__ = ['REPORT_SCHEMA', 'write_report', 'Report', 'compare']
@@ -24,7 +23,7 @@ REPORT_SCHEMA = {
         'stages': {'type': 'array', 'minItems': 1, 'items': {
             'type': 'object', 'required': ['stage', 'params', 'size_bytes', 'flops', 'latency', 'metrics', 'wall_time_s'],
             'properties': {
-                'stage': {'enum': ['teacher', *STAGES]}, 'params': {'type': 'integer', 'minimum': 0},
+                'stage': {'type': 'string'}, 'params': {'type': 'integer', 'minimum': 0},
                 'size_bytes': {'type': 'integer', 'minimum': 1}, 'flops': {'type': 'integer', 'minimum': 0},
                 'wall_time_s': _NUM, 'metrics': {'type': 'object', 'additionalProperties': _NUM},
                 'latency': {'type': 'array', 'items': {'type': 'object', 'required': ['batch', 'seq_len', 'median_ms', 'p90_ms'],
@@ -43,7 +42,7 @@ def write_report(root: str | Path) -> 'Report':
     root = Path(root)
     if not (root/'config.json').is_file(): raise ValueError(f"{root} is not an EdgeMIN run directory (no config.json)")
     cfgd = json.loads((root/'config.json').read_text())
-    stages = [json.loads((root/s/'summary.json').read_text()) for s in ('teacher', *STAGES) if (root/s/'summary.json').is_file()]
+    stages = [json.loads((root/s/'summary.json').read_text()) for s in ('teacher', *cfgd['config'].get('stages', ())) if (root/s/'summary.json').is_file()]
     if not stages: raise ValueError(f"{root} has no completed stage yet")
     rep = {'task': cfgd['config']['task'], 'digest': cfgd['digest'], 'config': cfgd['config'],
            'environment': stages[-1]['profile']['environment'], 'stages': [_stage_row(s) for s in stages]}
@@ -69,11 +68,15 @@ def _plots(root: Path, rep: dict) -> list[str]:
         out.append(f'plots/tradeoff_{x}.png')
     if (root/'prune'/'record.json').is_file():
         pr = json.loads((root/'prune'/'record.json').read_text())
-        f = plot_head_importance(pr['head_importance'][0], fraction=pr['config']['heads'], title='Head importance (pruning stage input)')
+        f = plot_head_importance(pr['head_importance'][0], fraction=pr['config']['heads'], title='Head importance (pruning stage input)',
+                                 kept=pr['kept_heads'][0] if pr.get('kept_heads') else None)
         f.savefig(root/'plots'/'head_importance.png', dpi=100); plt.close(f); out.append('plots/head_importance.png')
-    if (root/'distill'/'model.safetensors').is_file() and (root/'teacher'/'model.safetensors').is_file():
-        f = _relation_sample(root, rep['task'])
-        f.savefig(root/'plots'/'relations.png', dpi=100); plt.close(f); out.append('plots/relations.png')
+    models = [root/'distill'/'model.safetensors', root/'teacher'/'model.safetensors']
+    if all(m.is_file() for m in models):
+        rel = root/'plots'/'relations.png'      # drawn from the models (PyTorch): again only when they are newer than the plot
+        if not rel.is_file() or rel.stat().st_mtime < max(m.stat().st_mtime for m in models):
+            f = _relation_sample(root, rep['task']); f.savefig(rel, dpi=100); plt.close(f)
+        out.append('plots/relations.png')
     return out
 
 def _relation_sample(root: Path, task: str):

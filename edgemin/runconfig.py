@@ -44,10 +44,10 @@ class DataSpec(Config):
 @dataclass(frozen=True)
 class StudentSpec(Config):
     "The student's shape and initialisation (see `make_student`)."
-    layers: int | list = 4
-    hidden: int | None = None
-    heads: int | list | None = None
-    ffn: int | list | None = None
+    layers: int | list = 4          # transformer layers, or the teacher's layer indices to copy
+    hidden: int | None = None       # hidden width (default: the teacher's)
+    heads: int | list | None = None # attention heads per layer (default: the teacher's, at the student's width)
+    ffn: int | list | None = None   # FFN width per layer (default: the teacher's, at the student's width)
     init: str | None = None         # 'every_other' (default), 'first', 'importance', 'random' or a checkpoint
     width: str | None = None        # narrower than the teacher: 'activation' (default), 'fisher', 'magnitude', 'leading'
 
@@ -58,10 +58,10 @@ class StudentSpec(Config):
 class DistillSpec(Config):
     "The distillation stage: a named recipe and its budget (see `edgemin.distill.recipe`)."
     recipe: str = DEFAULT_RECIPE     # relations and soft targets in one phase (bench/results/recipe.md)
-    epochs: float = 3.0
-    max_steps: int | None = None
-    lr: float = 1e-4
-    batch_size: int = 32
+    epochs: float = 3.0              # passes over the compression data
+    max_steps: int | None = None     # a step budget instead of epochs
+    lr: float = 1e-4                 # peak learning rate
+    batch_size: int = 32             # training batch size
     general: str | None = None       # unlabelled sentences for a first, label-free phase: 'task', 'glue', 'glue:<task>' or a .txt/.jsonl path
     general_steps: int = 0           # that phase's steps, before the recipe's own budget (>= 1 with `general`)
 
@@ -89,23 +89,23 @@ class DistillSpec(Config):
 @dataclass(frozen=True)
 class PruneSpec(Config):
     "The pruning stage (see `PruneConfig`), with logit-KD recovery from the stage's input model."
-    heads: float = 0.3
-    ffn: float = 0.2
+    heads: float = 0.3                   # fraction of all attention heads to remove, in [0, 1)
+    ffn: float = 0.2                     # fraction of FFN neurons to remove, in [0, 1)
     hidden: float = 0.0                  # fraction of hidden channels to remove (see `PruneConfig.hidden`)
-    hidden_importance: str = 'activation'
-    importance: str = 'michel'
-    loss: str = 'task'
-    scope: str = 'global'
-    calib_batches: int = 16
-    iterations: int = 1
-    allow_empty_layers: bool = False
+    hidden_importance: str = 'activation' # how hidden channels are ranked: 'activation' or 'fisher'
+    importance: str = 'michel'           # how heads and neurons are ranked: 'michel', 'grad_norm' or 'random'
+    loss: str = 'task'                   # the loss whose gradients rank them: 'task' (labels) or 'kl' (to the input model)
+    scope: str = 'global'                # rank heads across all layers ('global') or remove the fraction in each ('layer')
+    calib_batches: int = 16              # training batches the scores are measured on
+    iterations: int = 1                  # >1: prune in steps, recovering and re-scoring between them
+    allow_empty_layers: bool = False     # allow removing every head of a layer
     vocab: bool = False                  # also drop embedding rows of tokens unseen in the training data
-    vocab_min_count: int = 1
+    vocab_min_count: int = 1             # ... keeping tokens seen at least this often
     vocab_split: bool = True             # spell unseen words with kept pieces (WordPiece tokenizers; see `PruneConfig`)
     recover_epochs: float = 1.0          # 0: no recovery
-    recover_steps: int | None = None
-    lr: float = 1e-4
-    batch_size: int = 32
+    recover_steps: int | None = None     # a step budget for the recovery instead of epochs
+    lr: float = 1e-4                     # recovery learning rate
+    batch_size: int = 32                 # recovery batch size
 
     def check(self):
         self.require(recover_epochs=self.recover_epochs >= 0, recover_steps=self.recover_steps is None or self.recover_steps >= 1)
@@ -122,9 +122,9 @@ class PruneSpec(Config):
 @dataclass(frozen=True)
 class ProfileSpec(Config):
     "How each stage's model is measured."
-    seq_len: int = 128
-    batch_sizes: tuple = (1, 32)
-    runs: int = 10
+    seq_len: int = 128                   # tokens per input when timing (padded length)
+    batch_sizes: tuple = (1, 32)         # batch sizes timed
+    runs: int = 10                       # timed runs per measurement (after warm-up)
     typical_len: bool = True             # also time the dev set's median token length
     tune_session: bool = True            # ONNX stages: time ONNX Runtime's graph levels × thread counts at batch_sizes[0] × seq_len,
                                          # keep the fastest in the bundle (runtime.json; `edgemin.profile.tune_session`)
@@ -140,10 +140,10 @@ STAGES = ('distill', 'prune', 'quantize')
 @dataclass(frozen=True)
 class RunConfig(Config):
     "A whole EdgeMIN run."
-    name: str = 'run'
-    task: str = 'sst2'
+    name: str = 'run'                    # the run's name (default run directory: runs/NAME)
+    task: str = 'sst2'                   # GLUE task: sst2, mrpc, rte, cola, stsb, qqp, mnli, qnli, wnli
     teacher: str = 'minilm-l6'           # Hub id, directory or 'minilm-l6'; fine-tuned first if it has no task head
-    seed: int = 0
+    seed: int = 0                        # seeds every stage (same config and seed: same numbers on one machine)
     stages: tuple = STAGES               # compression stages in order (quantize, if present, comes last)
     data: DataSpec = DataSpec()
     finetune: FinetuneConfig = FinetuneConfig(epochs=3.0, lr=1e-4)

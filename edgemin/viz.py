@@ -49,9 +49,9 @@ def plot_relations(teacher: np.ndarray,            # (T, T) teacher relation dis
 def plot_head_importance(scores: Sequence[Sequence[float]],   # per layer, one score per head (layers may differ in heads)
                          fraction: float = 0.0,               # outline the heads that this fraction of pruning removes
                          title: str = 'Head importance',
+                         kept: Sequence[Sequence[int]] | None = None,  # the heads a pruning run kept (its record): outline the others
                         ) -> Figure:
-    "Layers x heads importance heatmap, with the heads pruning would remove outlined."
-    from edgemin.prune import choose_heads
+    "Layers x heads importance heatmap, with the heads pruning removes (`kept`) or would remove (`fraction`) outlined."
     rows = [np.asarray(s, float) for s in scores]
     width = max((len(r) for r in rows), default=0)
     grid = np.full((len(rows), width), np.nan)
@@ -61,12 +61,15 @@ def plot_head_importance(scores: Sequence[Sequence[float]],   # per layer, one s
     fig.colorbar(im, ax=ax, label='importance')
     ax.set_xlabel('head'); ax.set_ylabel('layer'); ax.set_xticks(range(width)); ax.set_yticks(range(len(rows)))
     gone = 0
-    if fraction > 0:
-        keep = choose_heads(rows, fraction)
+    if kept is None and fraction > 0:                      # what pruning `fraction` would keep (this loads PyTorch)
+        from edgemin.prune import choose_heads
+        kept = choose_heads(rows, fraction)
+    if kept is not None:
+        keep = kept
         for i, r in enumerate(rows):
             for h in set(range(len(r))) - set(keep[i]):
                 ax.add_patch(Rectangle((h - 0.5, i - 0.5), 1, 1, fill=False, edgecolor='red', lw=2)); gone += 1
-    ax.set_title(f"{title}" + (f": {gone} of {sum(len(r) for r in rows)} heads removed at {fraction:.0%}" if fraction > 0 else ''))
+    ax.set_title(f"{title}" + (f": {gone} of {sum(len(r) for r in rows)} heads removed" + (f" at {fraction:.0%}" if fraction > 0 else '') if kept is not None else ''))
     return fig
 
 # %% ../nbs/14_viz.ipynb #a6aee6a1
