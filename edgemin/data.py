@@ -15,9 +15,9 @@ from datasets import ClassLabel, Dataset, DatasetDict, Features, Value
 
 # %% auto #0
 __all__ = ['GLUE_TASKS', 'METRICS', 'GLUE_HUB_ID', 'OFFLINE_CHECKPOINTS', 'TOKENIZER_FILES', 'TINY_WORDS', 'TaskSpec', 'get_task',
-           'custom_task', 'compute_metrics', 'read_glue_tsv', 'check_subset_args', 'subset_indices', 'load_task',
-           'tokenize_task', 'collator', 'make_loader', 'resolve_checkpoint', 'load_tokenizer', 'tiny_tokenizer',
-           'TaskData', 'prepare', 'tiny_task', 'describe']
+           'custom_task', 'compute_metrics', 'metric_intervals', 'read_glue_tsv', 'check_subset_args', 'subset_indices',
+           'load_task', 'tokenize_task', 'collator', 'make_loader', 'resolve_checkpoint', 'load_tokenizer',
+           'tiny_tokenizer', 'TaskData', 'prepare', 'tiny_task', 'describe']
 
 # %% ../nbs/02_data.ipynb #3610c89b
 @dataclass(frozen=True)
@@ -139,6 +139,43 @@ def compute_metrics(task: str | TaskSpec,  # the task whose metrics to compute
     if len(p) != len(y): raise DataError(f"{t.name}: {len(p)} predictions but {len(y)} labels")
     if len(y) == 0: raise DataError(f"{t.name}: no examples to score")
     return {m: float(METRICS[m](p, y)) for m in t.metrics}
+
+# %% ../nbs/02_data.ipynb #db74edd1
+def _binary_counts(p: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, ...]:
+    "True/false positives/negatives along the last axis (class 1 positive)."
+    return ((p == 1) & (y == 1)).sum(-1), ((p == 1) & (y == 0)).sum(-1), ((p == 0) & (y == 1)).sum(-1), ((p == 0) & (y == 0)).sum(-1)
+
+def _resampled(metric: str, p: np.ndarray, y: np.ndarray, idx: np.ndarray) -> np.ndarray:
+    "`metric` on each resample (rows of `idx`); accuracy, binary F1 and MCC from counts, the rest one resample at a time."
+    P, Y = p[idx], y[idx]
+    binary = not np.issubdtype(p.dtype, np.floating) and set(np.unique(y)) <= {0, 1} and set(np.unique(p)) <= {0, 1}
+    with np.errstate(invalid='ignore', divide='ignore'):
+        if metric == 'accuracy': return (P == Y).mean(-1)
+        if binary and metric in ('f1', 'matthews_correlation'):
+            tp, fp, fn, tn = (c.astype(float) for c in _binary_counts(P, Y))
+            if metric == 'f1': return np.where(2 * tp + fp + fn > 0, 2 * tp / (2 * tp + fp + fn), 0.0)
+            den = np.sqrt((tp + fp) * (tp + fn) * (tn + fp) * (tn + fn))
+            return np.where(den > 0, (tp * tn - fp * fn) / den, 0.0)       # scikit-learn's value for a one-class resample
+        import warnings
+        with warnings.catch_warnings():
+            warnings.simplefilter('ignore')                   # a constant resample: its correlation is undefined (dropped below)
+            return np.array([METRICS[metric](a, b) for a, b in zip(P, Y)], float)
+
+def metric_intervals(task: str | TaskSpec, preds, labels,
+                     n: int = 1000,            # bootstrap resamples
+                     level: float = 0.95,      # central share of the resampled scores
+                     seed: int = 0,
+                    ) -> dict[str, list[float]]:
+    "A percentile-bootstrap interval [low, high] of each of the task's metrics over the examples scored (same inputs as `compute_metrics`)."
+    t = get_task(task)
+    p, y = np.asarray(preds), np.asarray(labels)
+    if t.is_regression: p = p.reshape(len(p), -1)[:, 0].astype(float)
+    elif p.ndim == 2: p = p.argmax(-1)
+    if len(p) != len(y): raise DataError(f"{t.name}: {len(p)} predictions but {len(y)} labels")
+    if not 0 < level < 1 or n < 1: raise ValueError(f"need 0 < level < 1 and n >= 1, got level={level}, n={n}")
+    idx = np.random.default_rng(seed).integers(0, len(y), size=(n, len(y)))
+    q = [(1 - level) / 2 * 100, (1 + level) / 2 * 100]
+    return {m: [float(v) for v in np.nanpercentile(_resampled(m, p, y, idx), q)] for m in t.metrics}
 
 # %% ../nbs/02_data.ipynb #487314ac
 def _open_text(path: Path):

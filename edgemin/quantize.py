@@ -4,7 +4,8 @@
 
 # %% ../nbs/12_quantize.ipynb #e813a73d
 from __future__ import annotations
-import copy, dataclasses, json, os, shutil, tempfile, time, warnings
+import copy, dataclasses, json, logging, os, shutil, tempfile, time, warnings
+from contextlib import contextmanager
 from dataclasses import dataclass, field, asdict
 from pathlib import Path
 from typing import Literal, Sequence
@@ -115,11 +116,23 @@ def _ort_options(cfg: "QuantizeConfig", float_onnx: Path, family: str) -> dict:
     return dict(op_types_to_quantize=ops, nodes_to_exclude=skip, extra_options=extra)
 
 # %% ../nbs/12_quantize.ipynb #60946968
+class _NoPreprocessHint(logging.Filter):
+    "Drops the advice ONNX Runtime's quantizers log on every call to run their pre-processing script first: EdgeMIN measures the quantized graph's agreement and accuracy itself, and the repeated line only clutters logs and rendered pages."
+    def filter(self, record: logging.LogRecord) -> bool: return 'pre-processing before quantization' not in record.getMessage()
+
+@contextmanager
+def _quiet_quantizer():
+    "Python warnings off and ONNX Runtime's pre-processing hint dropped while a quantizer runs."
+    root, hint = logging.getLogger(), _NoPreprocessHint()
+    root.addFilter(hint)
+    try:
+        with warnings.catch_warnings(): warnings.simplefilter('ignore'); yield
+    finally: root.removeFilter(hint)
+
 def ort_dynamic(float_onnx: Path, out: Path, cfg: "QuantizeConfig", family: str, data: TaskData | None = None) -> Path:
     "INT8 weights offline, activations quantized per batch at run time."
     from onnxruntime.quantization import quantize_dynamic, QuantType
-    with warnings.catch_warnings():
-        warnings.simplefilter('ignore')
+    with _quiet_quantizer():
         quantize_dynamic(str(float_onnx), str(out), weight_type=QuantType.QInt8, per_channel=cfg.per_channel,
                          **_ort_options(cfg, float_onnx, family))
     return out
@@ -129,8 +142,7 @@ def ort_static(float_onnx: Path, out: Path, cfg: "QuantizeConfig", family: str, 
     from onnxruntime.quantization import quantize_static, QuantType, QuantFormat, CalibrationMethod
     method = {'minmax': CalibrationMethod.MinMax, 'entropy': CalibrationMethod.Entropy, 'percentile': CalibrationMethod.Percentile}[cfg.calibration]
     reader = _Reader(data, input_names(family_config(family)), cfg.calib_batches, cfg.calib_batch_size)
-    with warnings.catch_warnings():
-        warnings.simplefilter('ignore')
+    with _quiet_quantizer():
         quantize_static(str(float_onnx), str(out), reader, quant_format=QuantFormat.QDQ, per_channel=cfg.per_channel,
                         activation_type=QuantType.QInt8, weight_type=QuantType.QInt8, calibrate_method=method,
                         **_ort_options(cfg, float_onnx, family))

@@ -34,7 +34,7 @@ def _stage_row(s: dict) -> dict:
     p = s['profile']
     return {'stage': s['stage'], 'params': p['params']['total'], 'size_bytes': p['size_bytes'], 'flops': p['flops']['total'],
             'latency': [{k: l[k] for k in ('batch', 'seq_len', 'median_ms', 'p90_ms', 'threads', 'doubt') if k in l} for l in p['latency']],
-            'metrics': s['metrics'], 'wall_time_s': s['wall_time_s'], **({'session': s['session']} if s.get('session') else {})}
+            'metrics': s['metrics'], 'wall_time_s': s['wall_time_s'], **{k: s[k] for k in ('session', 'metrics_ci', 'examples') if s.get(k)}}
 
 def write_report(root: str | Path) -> 'Report':
     "Collect the completed stages of run directory `root` into report.json, report.md and plots (re-rendering them)."
@@ -54,6 +54,13 @@ def write_report(root: str | Path) -> 'Report':
     return r
 
 # %% ../nbs/16_report.ipynb #78f6bb67
+_CAPTIONS = {
+    'tradeoff_size_mb': 'Dev score against size on disk, one point per stage (bars: 95% intervals); the red steps join the stages no other stage beats on both.',
+    'tradeoff_latency_ms': 'Dev score against batch-1 latency on this machine, one point per stage (bars: 95% intervals), with the Pareto front.',
+    'head_importance': "Head importance of the pruning stage's input, layers numbered from 1; outlined heads were removed.",
+    'relations': "Query-query self-attention relations of the teacher's and the distilled student's last layers on one sentence: the distillation target and how close the student came.",
+}
+
 def _plots(root: Path, rep: dict) -> list[str]:
     "PNG plots of a run; returns their paths relative to `root`."
     import matplotlib.pyplot as plt
@@ -61,9 +68,10 @@ def _plots(root: Path, rep: dict) -> list[str]:
     (root/'plots').mkdir(exist_ok=True)
     main = get_task(rep['task']).main_metric
     pts = [{'name': s['stage'], 'size_mb': s['size_bytes'] / 1e6, main: s['metrics'][main],
+            **({f'{main}_ci': s['metrics_ci'][main]} if s.get('metrics_ci', {}).get(main) else {}),
             'latency_ms': next(l['median_ms'] for l in s['latency'] if l['batch'] == min(x['batch'] for x in s['latency']))} for s in rep['stages']]
     out = []
-    for x, title in (('size_mb', f'{main} against size on disk (MB)'), ('latency_ms', f'{main} against latency (ms, batch 1)')):
+    for x, title in (('size_mb', f'{main} against size on disk'), ('latency_ms', f'{main} against latency at batch 1')):
         f = plot_tradeoff(pts, x=x, y=main, title=title); f.savefig(root/'plots'/f'tradeoff_{x}.png', dpi=100); plt.close(f)
         out.append(f'plots/tradeoff_{x}.png')
     if (root/'prune'/'record.json').is_file():
@@ -97,14 +105,17 @@ class Report:
         "The per-stage table in Markdown."
         main = get_task(self.data['task']).main_metric
         first = self.data['stages'][0]
-        lat = lambda s, b: next((l for l in s['latency'] if l['batch'] == b and l['seq_len'] == self.data['config']['profile']['seq_len']), None)
-        rows = ['| stage | parameters | size | FLOPs (128 tokens) | latency bs1 ms (p90) | latency bs32 ms (p90) | ' + main + ' | × smaller | × faster bs1 | wall time |',
+        n = self.data['config']['profile']['seq_len']
+        lat = lambda s, b: next((l for l in s['latency'] if l['batch'] == b and l['seq_len'] == n), None)
+        ci = lambda s: f" [{s['metrics_ci'][main][0]:.3f}, {s['metrics_ci'][main][1]:.3f}]" if s.get('metrics_ci', {}).get(main) else ''
+        rows = [f'| stage | parameters | size | FLOPs ({n} tokens) | latency bs1 ms (p90) | latency bs32 ms (p90) | {main}'
+                + (' [95% interval]' if any(ci(s) for s in self.data['stages']) else '') + ' | × smaller | × faster bs1 | wall time |',
                 '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|']
         for s in self.data['stages']:
             l1, l32, f1 = lat(s, 1), lat(s, 32), lat(first, 1)
             fmt = lambda l: f"{l['median_ms']:.1f} ({l['p90_ms']:.1f}){' ⚠' if l.get('doubt') else ''}" if l else '–'
             rows.append(f"| {s['stage']} | {s['params']:,} | {s['size_bytes'] / 1e6:.1f} MB | {s['flops'] / 1e9:.2f} G | {fmt(l1)} | {fmt(l32)} | "
-                        f"{s['metrics'][main]:.4f} | {first['size_bytes'] / s['size_bytes']:.1f} | "
+                        f"{s['metrics'][main]:.4f}{ci(s)} | {first['size_bytes'] / s['size_bytes']:.1f} | "
                         f"{(f1['median_ms'] / l1['median_ms']) if l1 and f1 else float('nan'):.1f} | {s['wall_time_s']:.0f} s |")
         doubts = [f"- {s['stage']}, batch {l['batch']} × {l['seq_len']} tokens: {l['doubt']}" for s in self.data['stages']
                   for l in s['latency'] if l.get('doubt')]
@@ -113,11 +124,55 @@ class Report:
 
     def markdown(self, plots: Sequence[str] = ()) -> str:
         e = self.data['environment']
-        return '\n'.join([f"# EdgeMIN run: {self.data['config']['name']} ({self.data['task']})", '',
+        figs = [f"![{Path(p).stem.replace('_', ' ')}]({p})\n\n*{_CAPTIONS.get(Path(p).stem, '')}*\n" for p in plots]
+        return '\n'.join([f"# EdgeMIN run: {self.data['config']['name']} ({self.data['task']})", '', '## What was run', '', self.setup(), '',
+                          '## Results', '',
                           f"Config hash {self.data['digest']}; machine: {e['cpu']}, {e['logical_cores']} cores, torch {e['torch']}, "
-                          f"onnxruntime {e.get('onnxruntime')}. Ratios are against the first stage (the teacher).", '', self.table(), '',
+                          f"onnxruntime {e.get('onnxruntime')}. Ratios are against the first stage (the teacher). The interval beside "
+                          "each score is a 95% bootstrap interval over the examples scored: scores whose intervals overlap "
+                          "may not differ.", '', self.table(), '',
                           *([self.truncation(), ''] if self.truncation() else []), *([self.sessions(), ''] if self.sessions() else []),
-                          *[f'![{Path(p).stem}]({p})' for p in plots], ''])
+                          *(['## Plots', '', *figs] if figs else []), ''])
+
+    def setup(self) -> str:
+        "The run in words, from its configuration: teacher, data, student, pruning, quantization, measurement."
+        c, t = self.data['config'], get_task(self.data['task'])
+        d, st = c['data'], c.get('stages', [])
+        ex = next((s['examples'] for s in self.data['stages'] if s.get('examples')), {})
+        split = (self.data.get('truncated') or {}).get('split', 'validation')
+        frac = 'all' if not d.get('train_fraction') else f"{d['train_fraction']:.0%}"
+        count = lambda k, what: f"{ex[k]:,} {what}" if ex.get(k) else ''
+        data = (f"{frac} of {t.name}'s training split" + (f" ({count('train', 'examples')})" if ex.get('train') else '')
+                + (f"; {count('heldout', 'more')} held out of it to choose checkpoints and budgets" if ex.get('heldout') else
+                   f"; {d.get('heldout', 0):.0%} of it held out to choose checkpoints and budgets" if d.get('heldout') else
+                   "; checkpoints chosen on the dev split (its scores are then optimistic)")
+                + f"; scores on the {split} split" + (f" ({count(split, 'examples')})" if ex.get(split) else '')
+                + (f", cut to {d['max_eval']}" if d.get('max_eval') else ''))
+        rows = [f"- **Teacher**: `{c['teacher']}` ({t.name}; fine-tuned first when it has no {t.name} head).", f"- **Data**: {data}."]
+        if 'distill' in st:
+            s, di = c['student'], c['distill']
+            shape = ', '.join(f"{v} {k}" for k, v in (('hidden', s.get('hidden')), ('heads', s.get('heads')), ('FFN', s.get('ffn'))) if v)
+            budget = f"{di['max_steps']} steps" if di.get('max_steps') else f"{di['epochs']:g} epochs"
+            rows.append(f"- **Distillation**: a {s['layers'] if isinstance(s['layers'], int) else len(s['layers'])}-layer student"
+                        + (f" ({shape})" if shape else " of the teacher's width") + f", initialised {s.get('init') or 'from every other teacher layer'}"
+                        + f"; the `{di['recipe']}` recipe for {budget} (learning rate {di['lr']:g}, batch {di['batch_size']})"
+                        + (f", after {di['general_steps']} label-free steps on `{di['general']}`" if di.get('general') else '') + '.')
+        if 'prune' in st:
+            p = c['prune']
+            what = [f"{p['heads']:.0%} of attention heads", f"{p['ffn']:.0%} of FFN neurons"] + ([f"{p['hidden']:.0%} of hidden channels"] if p.get('hidden') else [])
+            rec = (f"{p['recover_steps']} steps" if p.get('recover_steps') else f"{p['recover_epochs']:g} epochs" if p.get('recover_epochs') else None)
+            rows.append(f"- **Pruning**: removes {', '.join(what)} ({p['importance']} importance, {p['scope']} ranking)"
+                        + (", and the embeddings of tokens the training data never uses" if p.get('vocab') else '')
+                        + (f"; then recovers by distilling from its input model for {rec}." if rec else "; no recovery."))
+        if 'quantize' in st:
+            q = c['quantize']
+            rows.append(f"- **Quantization**: {q['mode']} {'FP16' if q['mode'] == 'fp16' else 'INT8'} with {q['backend']}"
+                        + (", word embeddings included" if q.get('quantize_embeddings') else '')
+                        + (", one scale per output channel" if q.get('per_channel') else '') + '.')
+        pr = c['profile']
+        rows.append(f"- **Measured**: latency at batch {', '.join(map(str, pr['batch_sizes']))} × {pr['seq_len']} tokens, "
+                    f"the median of {pr['runs']} timed runs or more; seed {c['seed']}.")
+        return '\n'.join(rows)
 
     def truncation(self) -> str:
         "A line saying how many evaluation inputs were cut to `max_length`, if any were."
@@ -135,7 +190,7 @@ class Report:
             how = (f"the fastest of {len(m['median_ms'])} settings timed at batch {m['batch']} × {m['seq_len']} tokens" if m
                    else "ONNX Runtime's defaults, not tuned")
             rows.append(f"- {s['stage']}: graph optimization '{se['graph_optimization']}', "
-                        f"{se['threads'] or 'as many as PyTorch uses'} threads ({how})")
+                        f"{se['threads'] or 'as many as PyTorch uses'} thread{'' if se['threads'] == 1 else 's'} ({how})")
         return '\n'.join(['ONNX Runtime session of the bundle (runtime.json):', *rows]) if rows else ''
 
     def _repr_markdown_(self) -> str: return self.table()

@@ -12,9 +12,9 @@ from pathlib import Path
 import torch
 
 from .config import ConfigError, DataError, ModelError
-from .data import TaskData, load_tokenizer, prepare, resolve_checkpoint
+from .data import TaskData, load_tokenizer, metric_intervals, prepare, resolve_checkpoint
 from .checkpoint import atomic_dir, load_model, write_model
-from .train import evaluate
+from .train import predict, score
 from .runtime import OnnxClassifier
 from .profile import max_positions, profile, tune_session
 from .teacher import finetune_teacher, load_teacher
@@ -69,9 +69,12 @@ def _stage(name: str, ctx: Context, fn, model):
     p = ctx.cfg.profile
     if isinstance(out, OnnxClassifier) and p.tune_session:   # the bundle runs as it ran fastest here (runtime.json)
         out = out.with_settings(tune_session(out, batch=p.batch_sizes[0], seq_len=p.seq_len, runs=p.runs, min_seconds=0.05 * p.runs))
-    metrics = evaluate(out, ctx.data)
+    logits, labels = predict(out, ctx.data, ctx.data.eval_split)
+    metrics = score(ctx.data.task, logits, labels)
     prof = _profile(out, ctx)
     summary = {'stage': name, 'metrics': metrics, 'wall_time_s': wall, 'profile': prof,
+               'metrics_ci': metric_intervals(ctx.data.task, logits, labels),   # 95% bootstrap intervals over the examples scored
+               'examples': {s: len(d) for s, d in ctx.data.encoded.items()},
                'truncated': {'split': ctx.data.eval_split, 'inputs': ctx.data.truncated(), 'of': len(ctx.data.encoded[ctx.data.eval_split]),
                              'max_length': ctx.data.max_length}}
     if isinstance(out, OnnxClassifier): summary['session'] = out.settings.to_dict()

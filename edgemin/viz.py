@@ -15,9 +15,9 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
 # %% auto #0
-__all__ = ['KINDS', 'AXES', 'relation_kl_rows', 'plot_relations', 'plot_head_importance', 'pareto_front', 'plot_tradeoff',
-           'RelationExplorer', 'explore_relations', 'HeadImportanceExplorer', 'explore_head_importance', 'run_points',
-           'TradeoffExplorer', 'explore_tradeoffs']
+__all__ = ['AXIS_LABELS', 'KINDS', 'AXES', 'relation_kl_rows', 'plot_relations', 'plot_head_importance', 'pareto_front',
+           'plot_tradeoff', 'RelationExplorer', 'explore_relations', 'HeadImportanceExplorer',
+           'explore_head_importance', 'run_points', 'TradeoffExplorer', 'explore_tradeoffs']
 
 # %% ../nbs/14_viz.ipynb #0a088a13
 def relation_kl_rows(t: np.ndarray, s: np.ndarray) -> float:
@@ -59,7 +59,8 @@ def plot_head_importance(scores: Sequence[Sequence[float]],   # per layer, one s
     fig, ax = plt.subplots(figsize=(max(4, 0.5 * width + 2), max(2.5, 0.45 * len(rows) + 1.5)), constrained_layout=True)
     im = ax.imshow(grid, cmap='magma', aspect='auto')
     fig.colorbar(im, ax=ax, label='importance')
-    ax.set_xlabel('head'); ax.set_ylabel('layer'); ax.set_xticks(range(width)); ax.set_yticks(range(len(rows)))
+    ax.set_xlabel('head'); ax.set_ylabel('layer'); ax.set_xticks(range(width))
+    ax.set_yticks(range(len(rows)), [str(i + 1) for i in range(len(rows))])       # layers from 1, as the relation plots count them
     gone = 0
     if kept is None and fraction > 0:                      # what pruning `fraction` would keep (this loads PyTorch)
         from edgemin.prune import choose_heads
@@ -86,20 +87,34 @@ def plot_tradeoff(points: Sequence[dict],          # dicts with a 'name', the x 
                   y: str = 'accuracy',
                   log_x: bool = False,
                   title: str = 'Accuracy against size',
+                  min_span: float = 0.05,          # the y-axis spans at least this much, so that a small gap does not look like a cliff
                  ) -> Figure:
-    "A scatter of models by cost and quality, labelled, with the Pareto front drawn."
+    "A scatter of models by cost and quality, labelled, with the Pareto front drawn; a point's `<y>_ci` [low, high] becomes an error bar."
     if not points: raise ValueError("plot_tradeoff needs at least one point")
     missing = [k for k in (x, y) if any(k not in p for p in points)]
     if missing: raise ValueError(f"every point needs {missing[0]!r}; got keys {sorted(points[0])}")
     xs, ys = [float(p[x]) for p in points], [float(p[y]) for p in points]
     fig, ax = plt.subplots(figsize=(6.5, 4.5), constrained_layout=True)
     ax.scatter(xs, ys, color='C0', zorder=3)
+    for p, a, b in zip(points, xs, ys):
+        if p.get(f'{y}_ci'): lo, hi = p[f'{y}_ci']; ax.errorbar(a, b, yerr=[[b - lo], [hi - b]], color='C0', alpha=0.5, capsize=3, zorder=2)
     for p, a, b in zip(points, xs, ys): ax.annotate(p.get('name', ''), (a, b), textcoords='offset points', xytext=(5, 4), fontsize=8)
     front = pareto_front(xs, ys)
-    ax.step([xs[i] for i in front], [ys[i] for i in front], where='post', color='C3', lw=1.5, label='Pareto front', zorder=2)
+    ax.plot([xs[i] for i in front], [ys[i] for i in front], drawstyle='steps-post', color='C3', lw=1.5, marker='o', ms=11,
+            mfc='none', mec='C3', label='Pareto front (ringed)', zorder=2)
     if log_x: ax.set_xscale('log')
-    ax.set_xlabel(x); ax.set_ylabel(y); ax.set_title(title); ax.grid(alpha=0.3); ax.legend(loc='lower right')
+    lo, hi = ax.get_ylim()
+    if hi - lo < min_span: mid = (hi + lo) / 2; ax.set_ylim(mid - min_span / 2, mid + min_span / 2)
+    ax.set_xlabel(AXIS_LABELS.get(x, x)); ax.set_ylabel(AXIS_LABELS.get(y, y)); ax.set_title(title); ax.grid(alpha=0.3)
+    ax.margins(x=0.12)                                       # room for the labels of the outermost points
+    ax.legend(loc='upper center', bbox_to_anchor=(0.5, -0.14), ncol=2, frameon=False)   # below the axes: it covers no point
     return fig
+
+AXIS_LABELS = {'size_mb': 'size on disk (MB)', 'params_m': 'parameters (M)', 'gflops': 'GFLOPs per sequence',    # what the keys of points mean
+               'latency_ms': 'latency, batch 1 (ms)', 'latency_bs1_ms': 'latency, batch 1 (ms)', 'latency_bsmax_ms': 'latency, largest batch (ms)',
+               'largest_batch': 'largest batch timed', 'loss': 'loss (dev)',
+               'accuracy': 'accuracy (dev)', 'f1': 'F1 (dev)', 'matthews_correlation': 'Matthews correlation (dev)',
+               'pearson': 'Pearson r (dev)', 'spearmanr': 'Spearman ρ (dev)', 'f1_macro': 'macro F1 (dev)'}
 
 # %% ../nbs/14_viz.ipynb #8512d6cb
 def _widgets():
@@ -350,8 +365,7 @@ def explore_head_importance(run_dir) -> HeadImportanceExplorer:
     return HeadImportanceExplorer(run_dir)
 
 # %% ../nbs/14_viz.ipynb #80d33d7f
-AXES = {'size_mb': 'size on disk (MB)', 'params_m': 'parameters (M)', 'gflops': 'GFLOPs per sequence',
-        'latency_bs1_ms': 'latency, batch 1 (ms)', 'latency_bsmax_ms': 'latency, largest batch (ms)'}
+AXES = {k: AXIS_LABELS[k] for k in ('size_mb', 'params_m', 'gflops', 'latency_bs1_ms', 'latency_bsmax_ms')}   # the x axes offered
 
 def _report_dirs(paths) -> list[Path]:
     "Run directories with a report.json: the paths themselves, or their subdirectories (one level)."
@@ -401,14 +415,14 @@ class TradeoffExplorer(_Explorer):
         if selected is not None:
             p = self.points[selected]
             ax.scatter([p[x]], [p[y]], s=220, facecolors='none', edgecolors='C1', linewidths=2.5, zorder=4, label='selected')
-            ax.legend(loc='lower right')
+            ax.legend(loc='upper center', bbox_to_anchor=(0.5, -0.14), ncol=3, frameon=False)
         return f
 
     def details(self, i: int) -> str:
         "An HTML table of point `i`."
         p = self.points[i]
         fmt = lambda v: f'{v:.4g}' if isinstance(v, float) else str(v)
-        return '<table>' + ''.join(f'<tr><td>{k}</td><td><b>{fmt(v)}</b></td></tr>' for k, v in p.items()) + '</table>'
+        return '<table>' + ''.join(f'<tr><td>{AXIS_LABELS.get(k, k)}</td><td><b>{fmt(v)}</b></td></tr>' for k, v in p.items()) + '</table>'
 
     def _build(self):
         W = _widgets()
