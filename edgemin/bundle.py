@@ -68,18 +68,62 @@ def save_bundle(model: OnnxClassifier, path: str | Path, tokenizer, record: Quan
     with atomic_dir(path) as tmp: write_bundle(model, tmp, tokenizer, record, profile, max_length)
     return Path(path)
 
+def _per_layer(v) -> str:
+    "Per-layer sizes in words: one number when all layers agree."
+    return str(v[0]) if len(set(v)) == 1 else ', '.join(map(str, v))
+
+def _origin(c) -> list[str]:
+    "How EdgeMIN made the model, from what its config records."
+    out, src = [], getattr(c, 'edgemin_source', None)
+    if src: out.append(f"started from `{src}`" + (", fine-tuned on the task" if getattr(c, 'edgemin_finetuned', False) else ''))
+    if st := getattr(c, 'edgemin_student_of', None):
+        out.append(f"distilled into a student initialised from the teacher's layers {', '.join(str(i + 1) for i in st.get('layers', []))}"
+                   + (f" (width chosen by {st['width']} importance)" if st.get('width') else ''))
+    if p := getattr(c, 'edgemin_pruned', None):
+        what = [f"{p[k]:.0%} of {w}" for k, w in (('heads', 'attention heads'), ('ffn', 'FFN neurons'), ('hidden', 'hidden channels')) if p.get(k)]
+        v = p.get('vocab') or {}
+        if v.get('before'): what.append(f"the vocabulary from {v['before']:,} to {v['after']:,} tokens")
+        if what: out.append("pruned (" + ', '.join(what) + ")")
+    return out
+
 def model_card(model: OnnxClassifier, record: QuantizeRecord | None, profile: dict | None, max_length: int = 128) -> str:
-    "A short model card with the measured numbers and the ten-line snippet."
+    "The bundle's README.md, written for people: what the model is and where it came from, what was measured, how to run it, its limits."
+    from edgemin.data import get_task
     c = model.config
-    lines = [f"# {getattr(c, 'edgemin_task', 'task')} classifier, {record.config['mode'] if record else ''} quantized by EdgeMIN", '',
-             f"Labels: {', '.join(str(v) for v in c.id2label.values())}. Shapes: {getattr(c, 'edgemin_shapes', None)}.", '']
+    try: t = get_task(getattr(c, 'edgemin_task', None) or '')
+    except Exception: t = None
+    kind = ('FP16' if record.config['mode'] == 'fp16' else 'INT8') if record else 'float'
+    s = getattr(c, 'edgemin_shapes', None) or {}
+    params = (profile or {}).get('params', {}).get('total')
+    shape = [f"hidden size {c.hidden_size}"] + ([f"attention heads per layer {_per_layer(s['heads'])}"] if s.get('heads') else []) \
+            + ([f"FFN width {_per_layer(s['ffn'])}"] if s.get('ffn') else [])
+    labels = ', '.join(f'`{v}`' for v in c.id2label.values())
+    regression = t is not None and t.is_regression
+    task = (f" that {'scores' if regression else 'tells'} {t.description}" if t and t.description else '')
+    lines = [f"# {t.name.upper() if t else 'Text'} {'regressor' if regression else 'classifier'} ({kind} ONNX), made with EdgeMIN", '',
+             f"A {len(s['heads']) if s.get('heads') else c.num_hidden_layers}-layer transformer encoder"
+             + (f" of {params / 1e6:.1f}M parameters" if params else '') + f" ({'; '.join(shape)}){task}."
+             + ('' if regression else f" It answers with one of {labels}."), '']
+    origin = _origin(c) + ([f"quantized to {kind} for ONNX Runtime ({record.config['mode']} mode"
+                            + ("; activations are quantized per batch as it runs" if record.config['mode'] == 'dynamic' else '') + ")"] if record else [])
+    if origin: lines += ["EdgeMIN " + '; '.join(origin) + '.', '']
+    if record or profile:
+        lines += [f"## Measured{' on ' + profile['environment']['cpu'] if profile else ''}", '']
     if record:
-        lines += [f"- size of model.onnx: {record.size_bytes:,} bytes (float model: {record.float_size_bytes:,} bytes)"]
-        if record.dev: lines += [f"- dev metrics: {record.dev} (float model: {record.dev_float})",
-                                 f"- agreement with the float model: {record.agreement}"]
-    if profile:
-        for l in profile['latency']:
-            lines.append(f"- latency, batch {l['batch']} × {l['seq_len']} tokens: median {l['median_ms']:.2f} ms, p90 {l['p90_ms']:.2f} ms "
-                         f"({l['threads']} threads, {profile['environment']['cpu']})")
-    lines += ['', 'Measured by EdgeMIN on the machine named above; run it with onnxruntime and tokenizers alone:', '', '```python', SNIPPET.replace('MAX_LENGTH', str(max_length)), '```', '']
+        rows = [('size on disk', f"{record.size_bytes / 1e6:.2f} MB", f"{record.float_size_bytes / 1e6:.2f} MB")]
+        rows += [(f"dev {m}", f"{v:.4f}", f"{record.dev_float[m]:.4f}" if m in record.dev_float else '–') for m, v in record.dev.items() if m != 'loss']
+        lines += ['| | this model | the float model it was made from |', '|---|---:|---:|', *[f"| {a} | {b} | {f} |" for a, b, f in rows], '']
+        if record.agreement: lines += [f"It predicts what the float model predicts on {record.agreement['prediction_agreement']:.1%} of "
+                                       f"{record.agreement['examples']} dev examples (largest logit difference {record.agreement['max_abs_logit_diff']:.2f}).", '']
+    if profile and profile.get('latency'):
+        lines += ['| batch × tokens | median latency | p90 | threads |', '|---|---:|---:|---:|',
+                  *[f"| {l['batch']} × {l['seq_len']} | {l['median_ms']:.2f} ms | {l['p90_ms']:.2f} ms | {l.get('threads', '')} |" for l in profile['latency']], '']
+    lines += ['## How to run it', '', "With `onnxruntime` and `tokenizers` alone (`runtime.json` holds the ONNX Runtime settings chosen for it, by timing where it was measured when the run tuned them):",
+              '', '```python', SNIPPET.replace('MAX_LENGTH', str(max_length)), '```', '',
+              "With EdgeMIN: `edgemin.runtime.OnnxClassifier.from_bundle(folder)` gives a model called like a Hugging Face one.", '',
+              '## Limitations', '',
+              f"- It reads at most {max_length} tokens; longer inputs are cut.",
+              f"- It was trained and scored on {t.description if t and t.description else 'its task'}, in English; other text has not been measured.",
+              "- Latency depends on the CPU, its instruction set and its load: the numbers above hold for the machine named there.",
+              "- The dev scores come from one run and a few hundred examples: compare models by their intervals in the run's report, not by the last digit.", '']
     return '\n'.join(lines)

@@ -34,6 +34,7 @@ class TaskSpec:
     source_cols: dict = field(default_factory=dict)  # output column -> TSV header name or 0-based position
     raw_labels: tuple[str, ...] | None = None  # label strings as written in the TSV, in label-id order
     aliases: tuple[str, ...] = ()              # other spellings accepted by `get_task`
+    description: str = ''                      # what the task asks, in words (model cards, reports)
 
     @property
     def is_regression(self) -> bool: return self.label_names is None
@@ -55,28 +56,34 @@ _ENT2 = ('entailment', 'not_entailment')
 
 GLUE_TASKS: dict[str, TaskSpec] = {t.name: t for t in [
     TaskSpec('cola', ('sentence',), ('unacceptable', 'acceptable'), ('matthews_correlation',), 'matthews_correlation',
-             glue_dir='CoLA', header=False, source_cols={'sentence': 3, 'label': 1}, raw_labels=('0', '1')),
+             glue_dir='CoLA', header=False, source_cols={'sentence': 3, 'label': 1}, raw_labels=('0', '1'),
+             description='whether an English sentence is grammatically acceptable (CoLA)'),
     TaskSpec('sst2', ('sentence',), ('negative', 'positive'), ('accuracy',), 'accuracy',
-             glue_dir='SST-2', source_cols={'sentence': 'sentence', 'label': 'label'}, raw_labels=('0', '1')),
+             glue_dir='SST-2', source_cols={'sentence': 'sentence', 'label': 'label'}, raw_labels=('0', '1'),
+             description='the sentiment of a movie-review sentence, positive or negative (SST-2)'),
     TaskSpec('mrpc', _PAIR, ('not_equivalent', 'equivalent'), ('accuracy', 'f1'), 'f1',
              glue_dir='MRPC', source_cols={'sentence1': '#1 String', 'sentence2': '#2 String', 'label': 'Quality'},
-             raw_labels=('0', '1')),
+             raw_labels=('0', '1'), description='whether two news sentences say the same thing (MRPC paraphrase)'),
     TaskSpec('stsb', _PAIR, None, ('pearson', 'spearmanr'), 'pearson', aliases=('sts',),
-             glue_dir='STS-B', source_cols={'sentence1': 'sentence1', 'sentence2': 'sentence2', 'label': 'score'}),
+             glue_dir='STS-B', source_cols={'sentence1': 'sentence1', 'sentence2': 'sentence2', 'label': 'score'},
+             description='how similar in meaning two sentences are, from 0 to 5 (STS-B)'),
     TaskSpec('qqp', ('question1', 'question2'), ('not_duplicate', 'duplicate'), ('accuracy', 'f1'), 'f1',
              glue_dir='QQP', source_cols={'question1': 'question1', 'question2': 'question2', 'label': 'is_duplicate'},
-             raw_labels=('0', '1')),
+             raw_labels=('0', '1'), description='whether two Quora questions ask the same thing (QQP)'),
     TaskSpec('mnli', ('premise', 'hypothesis'), ('entailment', 'neutral', 'contradiction'), ('accuracy',), 'accuracy',
              splits={'train': 'train', 'validation_matched': 'dev_matched', 'validation_mismatched': 'dev_mismatched'},
              glue_dir='MNLI', source_cols={'premise': 'sentence1', 'hypothesis': 'sentence2', 'label': 'gold_label'},
-             raw_labels=('entailment', 'neutral', 'contradiction'), aliases=('multinli',)),
+             raw_labels=('entailment', 'neutral', 'contradiction'), aliases=('multinli',),
+             description='whether a premise entails, contradicts or is neutral to a hypothesis (MNLI)'),
     TaskSpec('qnli', ('question', 'sentence'), _ENT2, ('accuracy',), 'accuracy',
-             glue_dir='QNLI', source_cols={'question': 'question', 'sentence': 'sentence', 'label': 'label'}, raw_labels=_ENT2),
+             glue_dir='QNLI', source_cols={'question': 'question', 'sentence': 'sentence', 'label': 'label'}, raw_labels=_ENT2,
+             description='whether a sentence answers a question (QNLI)'),
     TaskSpec('rte', _PAIR, _ENT2, ('accuracy',), 'accuracy',
-             glue_dir='RTE', source_cols={'sentence1': 'sentence1', 'sentence2': 'sentence2', 'label': 'label'}, raw_labels=_ENT2),
+             glue_dir='RTE', source_cols={'sentence1': 'sentence1', 'sentence2': 'sentence2', 'label': 'label'}, raw_labels=_ENT2,
+             description='whether one text entails another (RTE)'),
     TaskSpec('wnli', _PAIR, ('not_entailment', 'entailment'), ('accuracy',), 'accuracy',
              glue_dir='WNLI', source_cols={'sentence1': 'sentence1', 'sentence2': 'sentence2', 'label': 'label'},
-             raw_labels=('0', '1')),
+             raw_labels=('0', '1'), description='whether a sentence with a pronoun resolved entails the original (WNLI)'),
 ]}
 
 # %% ../nbs/02_data.ipynb #28ca6959
