@@ -48,11 +48,13 @@ export-check: $(STAMP)
 	@git diff --exit-code --stat -- edgemin/ && test -z "$$(git status --porcelain -- edgemin/)" \
 	  || { echo "edgemin/ differs from a fresh export of nbs/ (run nbdev_export and commit):"; git status --porcelain -- edgemin/; exit 1; }
 
-# The docs site without quarto: every notebook (tutorials included) executed afresh, as nbdev_test runs them, and
-# rendered with nbconvert into _docs/, with the sidebar of _quarto.yml. Any error in a cell fails the build, so this
-# is also the notebook test of `make test`. (With quarto installed, `nbdev_docs` builds the full site instead.)
+# The docs site without quarto: every notebook (tutorials included) executed afresh, as nbdev_test runs them, then
+# built by MkDocs Material (mkdocs-jupyter) into _docs/: the sidebar of _quarto.yml with titles, search, a table of
+# contents per page and show_doc's API reference. Any error in a cell fails the build, so this is also the notebook
+# test of `make test`. (With quarto installed, `nbdev_docs` builds nbdev's own site instead.)
+# Browse it with `python -m http.server -d _docs` (search fetches its index, which file:// pages cannot).
 docs: $(STAMP)
-	@echo "== docs: execute and render every notebook into _docs/"
+	@echo "== docs: execute every notebook, then build the site into _docs/"
 	$(TEST_ENV) $(BIN)/python tools/render_docs.py
 
 # Browser tests drive Debian's Chromium with Playwright (its own browser download is not needed).

@@ -15,7 +15,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
 # %% auto #0
-__all__ = ['AXIS_LABELS', 'KINDS', 'AXES', 'relation_kl_rows', 'plot_relations', 'plot_head_importance', 'pareto_front',
+__all__ = ['AXIS_LABELS', 'KINDS', 'TYPED', 'AXES', 'relation_kl_rows', 'plot_relations', 'plot_head_importance', 'pareto_front',
            'plot_tradeoff', 'RelationExplorer', 'explore_relations', 'HeadImportanceExplorer',
            'explore_head_importance', 'run_points', 'TradeoffExplorer', 'explore_tradeoffs']
 
@@ -185,8 +185,8 @@ def _data_dir(root: Path) -> str | None:
     c = json.loads((root/'config.json').read_text())
     return (c.get('data_source') or {}).get('data_dir') or c['config'].get('data', {}).get('data_dir')
 
-def _dev_examples(cfg: dict, n: int, data_dir: str | None = None) -> list:
-    "Up to `n` dev examples (text, or a pair of texts) of the run's task, read from `data_dir` (None: the Hub); [] with a warning if they cannot be read here."
+def _dev_examples(cfg: dict, n: int, data_dir: str | None = None, labels: bool = False) -> list:
+    "Up to `n` dev examples (text, or a pair of texts) of the run's task, read from `data_dir` (None: the Hub), with their gold labels if `labels` ((examples, labels)); none, with a warning, if they cannot be read here."
     import warnings
     from edgemin.data import load_task, get_task
     try:
@@ -195,11 +195,16 @@ def _dev_examples(cfg: dict, n: int, data_dir: str | None = None) -> list:
     except Exception as e:
         warnings.warn(f"no dev examples to offer: the {cfg['task']} dev set could not be read from {data_dir or 'the Hugging Face Hub'} "
                       f"({type(e).__name__}: {(str(e).splitlines() or [''])[0]}); pass examples=[...] or type a sentence", stacklevel=3)
-        return []
+        return ([], []) if labels else []
     cols = [list(ds[c][:n]) for c in t.text_cols]
-    return [c[0] if len(c) == 1 else tuple(c) for c in zip(*cols)]
+    ex = [c[0] if len(c) == 1 else tuple(c) for c in zip(*cols)]
+    if not labels: return ex
+    gold = list(ds['label'][:n])
+    return ex, [f'{g:.2f}' if t.is_regression else t.label_names[g] for g in gold]
 
 # %% ../nbs/14_viz.ipynb #bb5d4422
+TYPED = -1   # a dropdown's "nothing chosen" entry: ipywidgets shows an option whose value is None as a blank box
+
 class RelationExplorer(_Explorer):
     "Teacher and student self-attention relations of a run, for any sentence, layer, relation type and relation head."
     def __init__(self, run_dir,                    # a run directory with teacher/ and a student stage
@@ -216,7 +221,9 @@ class RelationExplorer(_Explorer):
             raise ValueError(f"{root} has no PyTorch model of stage {student!r} (stages with one: {have})")
         self.teacher, self.student = load_model(root/'teacher'), load_model(root/student)
         self.tokenizer, self.max_tokens, self.student_stage = load_tokenizer(root/'teacher'), max_tokens, student
-        self.examples = list(examples) if examples is not None else _dev_examples(_run_config(root), max_examples, _data_dir(root))
+        if examples is not None: self.examples, self.labels = list(examples), None
+        else: self.examples, self.labels = _dev_examples(_run_config(root), max_examples, _data_dir(root), labels=True)
+        self.label_names = [self.teacher.config.id2label[i] for i in range(self.teacher.config.num_labels)]
         self.n_teacher, self.n_student = len(layers(self.teacher)), len(layers(self.student))
 
     def heads(self, layer: int = -1, kind: str = 'qq') -> int:
@@ -244,6 +251,19 @@ class RelationExplorer(_Explorer):
         return dict(teacher=t, student=s, tokens=self.tokenizer.convert_ids_to_tokens(b['input_ids'][0]),
                     kl=relation_kl_rows(t, s), teacher_layer=j, student_layer=i, relation_heads=R)
 
+    def predict(self, text) -> dict:
+        "What teacher and student answer for `text` (a string or a pair): {'teacher': (label, probability), 'student': ...} (regression: (score, None))."
+        import torch
+        parts = [text] if isinstance(text, str) else list(text)
+        b = self.tokenizer(*parts, truncation=True, max_length=self.max_tokens, return_tensors='pt')
+        out = {}
+        with torch.inference_mode():
+            for name, m in (('teacher', self.teacher), ('student', self.student)):
+                z = m(**b).logits[0]
+                if z.numel() == 1: out[name] = (f'{float(z):.2f}', None)
+                else: p = z.softmax(-1); k = int(p.argmax()); out[name] = (self.label_names[k], float(p[k]))
+        return out
+
     def figure(self, text, layer: int = -1, kind: str = 'qq', head: int = 0) -> Figure:
         "The side-by-side maps of `compute`."
         c = self.compute(text, layer, kind, head)
@@ -256,18 +276,20 @@ class RelationExplorer(_Explorer):
         W = _widgets()
         first = self.examples[0] if self.examples else 'a gripping, beautifully acted film'
         show = lambda e: e if isinstance(e, str) else ' ||| '.join(e)
+        gold = lambda k: f"[{self.labels[k]}] " if self.labels else ''
+        wide = dict(style={'description_width': 'initial'})        # labels in full, not cut to ipywidgets' default width
         self.controls = dict(
-            text=W.Text(value=show(first), description='sentence', continuous_update=False, layout=W.Layout(width='95%')),
-            example=W.Dropdown(options=[('(type above)', None)] + [(show(e)[:80], k) for k, e in enumerate(self.examples)],
-                               value=0 if self.examples else None, description='dev example', layout=W.Layout(width='95%')),
-            layer=W.IntSlider(value=self.n_student, min=1, max=self.n_student, description='student layer', continuous_update=False),
-            kind=W.Dropdown(options=list(KINDS), value='Q-Q', description='relation'),
-            head=W.IntSlider(value=1, min=1, max=self.heads(-1, 'qq'), description='relation head', continuous_update=False))
+            text=W.Text(value=show(first), description='sentence', continuous_update=False, layout=W.Layout(width='95%'), **wide),
+            example=W.Dropdown(options=[('(a sentence typed above)', TYPED)] + [(gold(k) + show(e)[:80], k) for k, e in enumerate(self.examples)],
+                               value=0 if self.examples else TYPED, description='dev example', layout=W.Layout(width='95%'), **wide),
+            layer=W.IntSlider(value=self.n_student, min=1, max=self.n_student, description='student layer', continuous_update=False, **wide),
+            kind=W.Dropdown(options=list(KINDS), value='Q-Q', description='relation', **wide),
+            head=W.IntSlider(value=1, min=1, max=self.heads(-1, 'qq'), description='relation head', continuous_update=False, **wide))
         c = self.controls
         def on_example(ch):
-            if ch['new'] is not None: c['text'].value = show(self.examples[ch['new']])     # redraws through on_text
+            if ch['new'] != TYPED: c['text'].value = show(self.examples[ch['new']])     # redraws through on_text
         def on_text(ch):
-            if c['example'].value is not None and show(self.examples[c['example'].value]) != ch['new']: c['example'].value = None
+            if c['example'].value != TYPED and show(self.examples[c['example'].value]) != ch['new']: c['example'].value = TYPED
             self.update()
         def on_shape(ch):
             c['head'].max = self.heads(c['layer'].value - 1, KINDS[c['kind'].value]); self.update()
@@ -284,7 +306,10 @@ class RelationExplorer(_Explorer):
         parts = text.split(' ||| ') if ' ||| ' in text else text
         try:
             f = self.figure(parts, c['layer'].value - 1, KINDS[c['kind'].value], min(c['head'].value, c['head'].max) - 1)
-            self.status.value = ''
+            pr, k = self.predict(parts), c['example'].value
+            say = lambda a: a[0] if a[1] is None else f"{a[0]} ({a[1]:.0%})"
+            self.status.value = ((f"dev label <b>{self.labels[k]}</b> · " if self.labels and k != TYPED else '')
+                                 + f"teacher: <b>{say(pr['teacher'])}</b> · {self.student_stage} student: <b>{say(pr['student'])}</b>")
         except ValueError as e:
             self.status.value = f"<b>cannot draw:</b> {e}"; return
         self._draw(f)
@@ -310,6 +335,7 @@ class HeadImportanceExplorer(_Explorer):
         self.scores = [np.asarray(h, float) for h in rec['head_importance'][0]]
         self.scope, self.allow_empty = rec['config'].get('scope', 'global'), rec['config'].get('allow_empty_layers', False)
         self.pruned_at = rec['config'].get('heads', 0.0)
+        self.ffn_pruned, self.hidden_pruned = rec['config'].get('ffn', 0.0), rec['config'].get('hidden', 0.0)
         summary = json.loads((root/self.input_stage/'summary.json').read_text())['profile']
         lat = [l for l in summary['latency'] if l['batch'] == 1] or summary['latency']
         self.latency = max(lat, key=lambda l: l['seq_len']) if lat else None
@@ -356,7 +382,10 @@ class HeadImportanceExplorer(_Explorer):
                if self.latency else 'not measured for this run')
         self.status.value = (f"<b>{e['heads_removed']}</b> of {sum(len(s) for s in self.scores)} heads removed · "
                              f"parameters {b['params'] / 1e6:.2f}M → <b>{e['params'] / 1e6:.2f}M</b> · "
-                             f"FLOPs {b['flops'] / 1e9:.3f}G → <b>{e['flops'] / 1e9:.3f}G</b> · latency {lat}")
+                             f"FLOPs {b['flops'] / 1e9:.3f}G → <b>{e['flops'] / 1e9:.3f}G</b> · latency {lat}"
+                             + (f"<br>Heads only: the run also removed {self.ffn_pruned:.0%} of FFN neurons"
+                                + (f" and {self.hidden_pruned:.0%} of hidden channels" if self.hidden_pruned else '')
+                                + ", which these figures leave in." if self.ffn_pruned or self.hidden_pruned else ''))
         self._draw(self.figure(fr))
 
 # %% ../nbs/14_viz.ipynb #a0c7541d
@@ -430,7 +459,7 @@ class TradeoffExplorer(_Explorer):
             x=W.Dropdown(options=[(v, k) for k, v in AXES.items()], value='size_mb', description='x axis'),
             y=W.Dropdown(options=self.metrics, value=self.metrics[0], description='metric'),
             log_x=W.Checkbox(value=False, description='log scale'),
-            point=W.Dropdown(options=[('(none)', None)] + [(p['name'], i) for i, p in enumerate(self.points)], value=None, description='point'))
+            point=W.Dropdown(options=[('(none)', TYPED)] + [(p['name'], i) for i, p in enumerate(self.points)], value=TYPED, description='point'))
         for c in self.controls.values(): c.observe(lambda ch: self.update(), 'value')
         self.info = W.HTML()
         c = self.controls
@@ -439,8 +468,9 @@ class TradeoffExplorer(_Explorer):
 
     def update(self):
         c = self.controls
-        self._draw(self.figure(c['x'].value, c['y'].value, c['log_x'].value, c['point'].value))
-        self.info.value = self.details(c['point'].value) if c['point'].value is not None else ''
+        pick = None if c['point'].value == TYPED else c['point'].value
+        self._draw(self.figure(c['x'].value, c['y'].value, c['log_x'].value, pick))
+        self.info.value = self.details(pick) if pick is not None else ''
 
 # %% ../nbs/14_viz.ipynb #4e80d471
 def explore_tradeoffs(*paths, final_only: bool = False) -> TradeoffExplorer:

@@ -168,27 +168,66 @@ def pages() -> list[Path]:
     return [DOCS/Path(page).with_suffix('.html') for _, page in sidebar()]
 
 # pages whose notebooks draw plots: each must show at least one loaded image
-WITH_PLOTS = {'09_viz', '01_sst2_end_to_end', '02_pruning'}
+WITH_PLOTS = {'14_viz', '01_sst2_end_to_end', '02_pruning'}
+# what a reader must never see: an error, the build machine's paths, a library's warning
+LEAKS = [re.compile(p) for p in (r'Traceback \(most recent call last\)', r'site-packages', re.escape(str(ROOT)),
+                                  r'\b\w*Warning: ', r'WARNING:', r'Please consider to run pre-processing')]
 
 
-def test_docs_pages_show_plots_and_no_errors(browser):
+@pytest.fixture(scope='module')
+def site():
+    "The built site served over HTTP on localhost (search needs it: it fetches its index), stopped after the tests."
     if not DOCS.is_dir():
         if os.environ.get('CI'): pytest.fail('_docs/ is missing: `make test` runs `make docs` before pytest')
         pytest.skip('no _docs/: run `make docs` first')
+    port = free_port()
+    srv = subprocess.Popen([sys.executable, '-m', 'http.server', str(port), '--bind', '127.0.0.1'], cwd=DOCS,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f'http://127.0.0.1:{port}'
+    for _ in range(50):
+        try: urllib.request.urlopen(url + '/index.html', timeout=1); break
+        except OSError: time.sleep(0.1)
+    yield url
+    srv.terminate(); srv.wait(10)
+
+
+def offline_page(browser, site):
+    "A page that may load only from the local site: anything else is refused."
+    page = browser.new_page(viewport={'width': 1300, 'height': 900})
+    page.route(re.compile(r'^https?://(?!127\.0\.0\.1)'), lambda route: route.abort())
+    return page
+
+
+def test_docs_pages_show_plots_and_no_errors(browser, site):
     missing = [p.name for p in pages() if not p.is_file()]
     assert not missing, f"pages not rendered: {missing}"
-    page = browser.new_page(viewport={'width': 1300, 'height': 900})
-    page.route(re.compile(r'^https?://'), lambda route: route.abort())      # offline: nothing may load from outside
+    page = offline_page(browser, site)
     for p in pages():
-        page.goto(p.as_uri())
+        rel = p.relative_to(DOCS).as_posix()
+        page.goto(f'{site}/{rel}')
         page.wait_for_load_state('load')
-        name = p.relative_to(DOCS).with_suffix('').as_posix().replace('/', '-')
-        page.screenshot(path=str(ART/f'docs-{name}.png'), full_page=False)
-        errs = page.locator('.jp-OutputArea-output', has_text='Traceback (most recent call last)')
-        assert errs.count() == 0, f"{p.name} shows an error: {errs.first.inner_text()[:500]}"
-        assert page.locator('#edgemin-sidebar a').count() == len(pages()), f"{p.name}: sidebar incomplete"
+        page.screenshot(path=str(ART/f"docs-{rel[:-5].replace('/', '-')}.png"), full_page=False)
+        text = page.locator('article').inner_text()
+        for leak in LEAKS: assert not leak.search(text), f"{rel} shows {leak.pattern!r}: ...{text[max(0, leak.search(text).start() - 200):][:400]}"
+        title = page.locator('article h1').first.inner_text().strip(' ¶')
+        assert title and title != p.stem, f"{rel}: no title of its own ({title!r})"
+        links = set(page.evaluate("() => [...document.querySelectorAll('.md-nav--primary a.md-nav__link')].map(a => a.getAttribute('href'))"))
+        assert len({l for l in links if l and l.endswith('.html')}) >= len(pages()), f"{rel}: the navigation lacks pages ({len(links)} links)"
         if p.stem in WITH_PLOTS:
             loaded = page.evaluate("() => [...document.querySelectorAll('.jp-OutputArea-output img')]"
                                    ".filter(i => i.complete && i.naturalWidth > 50).length")
-            assert loaded >= 1, f"{p.name} shows no plot"
+            assert loaded >= 1, f"{rel} shows no plot"
+    page.close()
+
+
+def test_docs_search_finds_pages(browser, site):
+    page = offline_page(browser, site)
+    page.goto(f'{site}/index.html')
+    page.locator('label.md-search__icon, .md-search__input').first.click()
+    page.fill('input.md-search__input', 'MiniLMv2')
+    page.wait_for_selector('.md-search-result__item', timeout=15000)
+    hits = page.locator('.md-search-result__item')
+    assert hits.count() >= 1
+    assert 'Distillation' in page.locator('.md-search-result').inner_text()      # the distillation notebook's page is found
+    page.screenshot(path=str(ART/'docs-search.png'))
     page.close()
