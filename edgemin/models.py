@@ -4,7 +4,7 @@
 
 # %% ../nbs/03_models.ipynb #e8cbc2de
 from __future__ import annotations
-import copy
+import copy, warnings
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Sequence
@@ -180,7 +180,9 @@ def mask_heads(model: nn.Module,
 def _take(lin: nn.Linear, idx: torch.Tensor, dim: int) -> nn.Linear:
     "A new `nn.Linear` keeping rows (dim 0: outputs) or columns (dim 1: inputs) `idx` of `lin`."
     w = lin.weight.detach().index_select(dim, idx)
-    new = nn.Linear(w.shape[1], w.shape[0], bias=lin.bias is not None, device=w.device, dtype=w.dtype)
+    with warnings.catch_warnings():                       # an emptied layer (no heads left): nothing to initialise, and nothing to warn about
+        warnings.filterwarnings('ignore', message='Initializing zero-element tensors')
+        new = nn.Linear(w.shape[1], w.shape[0], bias=lin.bias is not None, device=w.device, dtype=w.dtype)
     with torch.no_grad():
         new.weight.copy_(w)
         if lin.bias is not None: new.bias.copy_(lin.bias.detach() if dim == 1 else lin.bias.detach()[idx])

@@ -223,8 +223,11 @@ def test_docs_pages_show_plots_and_no_errors(browser, site):
 def test_docs_search_finds_pages(browser, site):
     page = offline_page(browser, site)
     page.goto(f'{site}/index.html')
-    page.locator('label.md-search__icon, .md-search__input').first.click()
-    page.fill('input.md-search__input', 'MiniLMv2')
+    box = page.locator('input.md-search__input')
+    box.click()
+    page.wait_for_function("() => !/Initializing/i.test(document.querySelector('.md-search-result__meta')?.innerText || 'Initializing')",
+                           timeout=30000)                                    # the search index has loaded
+    box.type('MiniLMv2', delay=50)                                           # typed as a person would
     page.wait_for_selector('.md-search-result__item', timeout=15000)
     hits = page.locator('.md-search-result__item')
     assert hits.count() >= 1
