@@ -545,14 +545,14 @@ class Phase:
 class DistillConfig(Config):
     "How to distill: phases of objectives, and the optimisation settings shared by the phases."
     phases: tuple = (Phase((MiniLMv2(), HintonKD()), epochs=3.0),)  # EdgeMIN's default recipe, `recipe('minilmv2-kd')`
-    lr: float = 1e-4
-    batch_size: int = 32
-    eval_batch_size: int = 128
-    weight_decay: float = 0.01
-    warmup_ratio: float = 0.1
-    max_grad_norm: float = 1.0
-    seed: int = 0
-    mixed_precision: Literal['auto', 'no', 'fp16', 'bf16'] = 'auto'
+    lr: float = 1e-4                  # peak learning rate of AdamW (a phase may set its own)
+    batch_size: int = 32              # training batch size
+    eval_batch_size: int = 128        # evaluation batch size
+    weight_decay: float = 0.01        # AdamW weight decay (not on biases and LayerNorm weights)
+    warmup_ratio: float = 0.1         # share of each phase's steps spent warming the learning rate up from 0
+    max_grad_norm: float = 1.0        # clip the global gradient norm to this (0: no clipping)
+    seed: int = 0                     # seeds the student's new weights, dropout and the shuffling order
+    mixed_precision: Literal['auto', 'no', 'fp16', 'bf16'] = 'auto'  # 'auto': bf16/fp16 on a GPU, none on a CPU
     keep_best: bool = True            # in phases that train the predictions, keep the best dev epoch
     cache_teacher_logits: bool = True # reuse teacher logits across epochs in phases that need nothing else
 

@@ -34,12 +34,12 @@ class PruneConfig(Config):
     ffn: float = 0.0                  # fraction of FFN neurons to remove, in [0, 1)
     hidden: float = 0.0               # fraction of hidden (residual-stream) channels to remove, in [0, 1)
     hidden_importance: Literal['activation', 'fisher'] = 'activation'  # how to rank hidden channels (see `hidden_importance`)
-    importance: Literal['michel', 'grad_norm', 'random'] = 'michel'  # how to rank
+    importance: Literal['michel', 'grad_norm', 'random'] = 'michel'  # how heads and neurons are ranked: |∂L/∂mask| (Michel et al. 2019), the weights' gradient norm, or at random
     loss: Literal['task', 'kl'] = 'task'  # L for the gradients: the task loss (labels) or KL to the teacher
     scope: Literal['global', 'layer'] = 'global'  # rank heads across all layers, or remove the fraction in each layer
     normalize: bool = True            # L2-normalise head scores within each layer (Michel et al.)
     calib_batches: int = 16           # calibration batches for the scores
-    calib_batch_size: int = 32
+    calib_batch_size: int = 32        # examples per calibration batch
     iterations: int = 1               # >1: prune in steps, recovering and re-scoring between them
     allow_empty_layers: bool = False  # allow removing every head of a layer (the attention sublayer goes)
     vocab: bool = False               # also drop word-embedding rows of tokens never seen in the training split
