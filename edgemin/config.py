@@ -8,8 +8,8 @@ import dataclasses, io, json, numbers, re, tokenize, types, typing
 from dataclasses import dataclass, fields, MISSING
 
 # %% auto #0
-__all__ = ['DataError', 'DataFileNotFoundError', 'ModelError', 'ConfigError', 'scalar_types', 'Config', 'to_json', 'from_json',
-           'to_yaml', 'from_yaml', 'Option', 'field_docs', 'options']
+__all__ = ['DataError', 'DataFileNotFoundError', 'ModelError', 'ConfigError', 'bar_off', 'scalar_types', 'Config', 'to_json',
+           'from_json', 'to_yaml', 'from_yaml', 'Option', 'field_docs', 'options']
 
 # %% ../nbs/01_config.ipynb #7261a95d
 import logging
@@ -37,6 +37,12 @@ class ConfigError(ValueError):
     def renamed(self, key: str) -> 'ConfigError':
         "The same error, naming the setting `key` (as the user wrote it: `distill.lr`, `--heads`) instead of the class field."
         return ConfigError(f"{key}{self.detail}", key, self.detail) if self.field is not None else ConfigError(f"{key}: {self}", key, str(self))
+
+# %% ../nbs/01_config.ipynb #5aef4c73
+def bar_off(progress: bool) -> bool:
+    "tqdm's `disable=` for a stage asked to show progress `progress`: off too when the environment sets TQDM_DISABLE."
+    import os
+    return not progress or os.environ.get('TQDM_DISABLE', '').strip().lower() in ('1', 'true', 'yes')
 
 # %% ../nbs/01_config.ipynb #f4ee15c0
 _TYPE_NAMES = {int: 'a whole number', float: 'a number', str: 'text', bool: 'true or false'}

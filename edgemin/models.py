@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Sequence
 
-from .config import ModelError   # first: it quiets torchao's import-time log
+from .config import ModelError, bar_off   # first: it quiets torchao's import-time log
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -343,7 +343,7 @@ def _calib_loss(model, batch, loss: str, teacher) -> torch.Tensor:
 def _batches(data, batches: int, batch_size: int, seed: int, progress: bool, desc: str):
     "Up to `batches` shuffled training batches of `data` (a `TaskData`)."
     loader = data.loader('train', batch_size, shuffle=True, seed=seed)
-    for b, batch in enumerate(tqdm(loader, total=min(batches, len(loader)), desc=desc, disable=not progress)):
+    for b, batch in enumerate(tqdm(loader, total=min(batches, len(loader)), desc=desc, disable=bar_off(progress))):
         if b >= batches: break
         yield batch
 

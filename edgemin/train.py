@@ -12,7 +12,7 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from .config import Config, DataError, ModelError
+from .config import Config, DataError, ModelError, bar_off
 from .data import TaskData, compute_metrics, get_task, make_loader
 from .vocab import data_for
 
@@ -59,7 +59,7 @@ def predict(model, data: TaskData, split: str, batch_size: int = 128, progress: 
     out, ys = [], []
     with torch.inference_mode():
         for b in tqdm(make_loader(data.encoded[split].select(order), data.tokenizer, batch_size), desc=f'Evaluating {split}',
-                      disable=not progress, leave=False):
+                      disable=bar_off(progress), leave=False):
             ys.append(b.pop('labels'))
             out.append(model(**{k: v.to(dev) for k, v in b.items()}).logits.float().cpu())
     logits, labels = torch.cat(out).numpy(), torch.cat(ys).numpy()
@@ -164,7 +164,7 @@ def train(model,                        # the model to train (trained in place: 
                          dev_truncated=data.truncated(), selected_on=data.select_split)
     main = data.task.main_metric
     best_state, step, t0, seen = None, 0, time.perf_counter(), 0
-    bar = tqdm(total=total, desc=f'{desc} {data.task.name}', disable=not progress or not acc.is_local_main_process)
+    bar = tqdm(total=total, desc=f'{desc} {data.task.name}', disable=bar_off(progress) or not acc.is_local_main_process)
     while step < total:
         model.train(); extra.train()
         losses, parts = [], {}
