@@ -134,17 +134,22 @@ METRICS = {
     'spearmanr': lambda p, y: spearmanr(p, y)[0],
 }
 
+def _scored(t: TaskSpec, preds, labels) -> tuple[np.ndarray, np.ndarray]:
+    "Predictions as the metrics read them (class ids, or one real value each) and the labels, checked to pair up."
+    p, y = np.asarray(preds), np.asarray(labels)
+    if t.is_regression: p = p.reshape(len(p), -1)[:, 0].astype(float)
+    elif p.ndim == 2: p = p.argmax(-1)
+    if len(p) != len(y): raise DataError(f"{t.name}: {len(p)} predictions but {len(y)} labels")
+    if len(y) == 0: raise DataError(f"{t.name}: no examples to score")
+    return p, y
+
 def compute_metrics(task: str | TaskSpec,  # the task whose metrics to compute
                     preds,                 # logits (N, C), class ids (N,), or real values (N,) / (N, 1) for regression
                     labels,                # gold labels (N,)
                    ) -> dict[str, float]:
     "The task's metrics for `preds` against `labels`, as plain floats."
     t = get_task(task)
-    p, y = np.asarray(preds), np.asarray(labels)
-    if t.is_regression: p = p.reshape(len(p), -1)[:, 0].astype(float)
-    elif p.ndim == 2: p = p.argmax(-1)
-    if len(p) != len(y): raise DataError(f"{t.name}: {len(p)} predictions but {len(y)} labels")
-    if len(y) == 0: raise DataError(f"{t.name}: no examples to score")
+    p, y = _scored(t, preds, labels)
     return {m: float(METRICS[m](p, y)) for m in t.metrics}
 
 # %% ../nbs/02_data.ipynb #db74edd1
@@ -175,10 +180,7 @@ def metric_intervals(task: str | TaskSpec, preds, labels,
                     ) -> dict[str, list[float]]:
     "A percentile-bootstrap interval [low, high] of each of the task's metrics over the examples scored (same inputs as `compute_metrics`)."
     t = get_task(task)
-    p, y = np.asarray(preds), np.asarray(labels)
-    if t.is_regression: p = p.reshape(len(p), -1)[:, 0].astype(float)
-    elif p.ndim == 2: p = p.argmax(-1)
-    if len(p) != len(y): raise DataError(f"{t.name}: {len(p)} predictions but {len(y)} labels")
+    p, y = _scored(t, preds, labels)
     if not 0 < level < 1 or n < 1: raise ValueError(f"need 0 < level < 1 and n >= 1, got level={level}, n={n}")
     idx = np.random.default_rng(seed).integers(0, len(y), size=(n, len(y)))
     q = [(1 - level) / 2 * 100, (1 + level) / 2 * 100]

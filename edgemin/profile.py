@@ -163,6 +163,10 @@ def num_threads(n: int):
     try: yield n
     finally: torch.set_num_threads(old)
 
+def _load_1m() -> float | None:
+    "The 1-minute load average (None where the platform has none): what else was running while something was timed."
+    return os.getloadavg()[0] if hasattr(os, 'getloadavg') else None
+
 def _timed_runs(fn: Callable, warmup: int, min_runs: int, min_seconds: float, max_runs: int) -> list[float]:
     "Seconds of each timed call of `fn`, after `warmup` calls: at least `min_runs` and `min_seconds`, at most `max_runs`."
     for _ in range(warmup): fn()
@@ -196,7 +200,7 @@ def latency(model: nn.Module,
     if max_runs < min_runs or min_runs < 1: raise ValueError(f"need 1 <= min_runs <= max_runs, got {min_runs} and {max_runs}")
     if next(model.parameters(), torch.empty(0)).device.type != 'cpu': raise ValueError("latency measures CPU inference: move the model with model.cpu()")
     inputs = dummy_inputs(model, batch, seq_len)
-    load = os.getloadavg()[0] if hasattr(os, 'getloadavg') else None   # recorded: other work on the CPU skews timings
+    load = _load_1m()                                            # recorded: other work on the CPU skews timings
     if threads is not None and (isinstance(threads, bool) or threads < 1): raise ValueError(f"threads must be a whole number >= 1 (None: one per physical core), got {threads!r}")
     with num_threads(threads or physical_cores()) as n, eval_mode(model):
         ms = 1000 * np.array(_timed_runs(lambda: _forward(model, inputs), warmup, min_runs, min_seconds, max_runs))
@@ -290,7 +294,7 @@ def gemm_peak(dtype: str = 'int8',          # 'int8' (uint8 × int8 → int32) o
     sess = ort.InferenceSession(_gemm_graph(n, dtype), so, providers=['CPUExecutionProvider'])
     rng = np.random.default_rng(1)
     x = rng.integers(0, 256, (n, n), dtype=np.uint8) if dtype == 'int8' else rng.standard_normal((n, n), dtype=np.float32)
-    load = os.getloadavg()[0] if hasattr(os, 'getloadavg') else None
+    load = _load_1m()
     ms = 1000 * np.array(_timed_runs(lambda: sess.run(None, {'A': x}), 3, runs, min_seconds, 100000))
     med = float(np.median(ms))
     return dict(dtype=dtype, n=n, threads=th, median_ms=med, gops=2 * n**3 / med / 1e6, runs=len(ms), load_1m=load,
@@ -424,7 +428,7 @@ def tune_session(model: OnnxClassifier,          # an ONNX model (`edgemin.runti
             got[f'{lv}/{t}'] = latency(model.with_settings(SessionSettings(lv, t)), batch, seq_len, t, min_runs=runs, min_seconds=min_seconds)['median_ms']
     lv, t = min(got, key=got.get).split('/')
     return SessionSettings(lv, int(t), measured=dict(median_ms=got, batch=batch, seq_len=seq_len, cpu=environment()['cpu'],
-                                                     load_1m=os.getloadavg()[0] if hasattr(os, 'getloadavg') else None))
+                                                     load_1m=_load_1m()))
 
 # %% ../nbs/08_profile.ipynb #25f9b097
 def op_profile(model: OnnxClassifier, batch: int = 1, seq_len: int = 128, runs: int = 20, threads: int | None = None) -> dict:

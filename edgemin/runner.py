@@ -195,15 +195,17 @@ def note_data_source(root: Path, data_dir: str | None) -> dict:
     src = {'data_dir': str(Path(d).expanduser().resolve()), 'from': 'local GLUE files'} if d else {'data_dir': None, 'from': 'the Hugging Face Hub'}
     c = json.loads((root/'config.json').read_text())
     if c.get('data_source') != src:                          # a resumed run may read its data elsewhere now: the latest place wins
-        c['data_source'] = src; tmp = root/'.config.json.tmp'
-        tmp.write_text(json.dumps(c, indent=1)); tmp.replace(root/'config.json')
+        _save_config_json(root, c | {'data_source': src})
     return src
 
-def _write_config(root: Path, cfg: RunConfig):
-    "config.json: the configuration and its hash, written atomically."
+def _save_config_json(root: Path, content: dict):
+    "Write config.json atomically (beside it, then renamed into place)."
     tmp = root/'.config.json.tmp'
-    tmp.write_text(json.dumps({'digest': cfg.digest(), 'config': cfg.to_dict(), 'created': datetime.datetime.now().isoformat(timespec='seconds')}, indent=1))
-    tmp.replace(root/'config.json')
+    tmp.write_text(json.dumps(content, indent=1)); tmp.replace(root/'config.json')
+
+def _write_config(root: Path, cfg: RunConfig):
+    "config.json: the configuration and its hash."
+    _save_config_json(root, {'digest': cfg.digest(), 'config': cfg.to_dict(), 'created': datetime.datetime.now().isoformat(timespec='seconds')})
 
 @contextmanager
 def run_lock(root: Path):

@@ -66,9 +66,8 @@ def plot_head_importance(scores: Sequence[Sequence[float]],   # per layer, one s
         from edgemin.prune import choose_heads
         kept = choose_heads(rows, fraction)
     if kept is not None:
-        keep = kept
         for i, r in enumerate(rows):
-            for h in set(range(len(r))) - set(keep[i]):
+            for h in set(range(len(r))) - set(kept[i]):
                 ax.add_patch(Rectangle((h - 0.5, i - 0.5), 1, 1, fill=False, edgecolor='red', lw=2)); gone += 1
     ax.set_title(f"{title}" + (f": {gone} of {sum(len(r) for r in rows)} heads removed" + (f" at {fraction:.0%}" if fraction > 0 else '') if kept is not None else ''))
     return fig
@@ -226,6 +225,10 @@ class RelationExplorer(_Explorer):
         self.label_names = [self.teacher.config.id2label[i] for i in range(self.teacher.config.num_labels)]
         self.n_teacher, self.n_student = len(layers(self.teacher)), len(layers(self.student))
 
+    def _encode(self, text):
+        "`text` (a string or a pair) as the models read it, cut to `max_tokens`."
+        return self.tokenizer(*([text] if isinstance(text, str) else list(text)), truncation=True, max_length=self.max_tokens, return_tensors='pt')
+
     def heads(self, layer: int = -1, kind: str = 'qq') -> int:
         "Relation heads R of the pair at student `layer` (attention: the heads both models have)."
         from edgemin.models import layers
@@ -243,8 +246,7 @@ class RelationExplorer(_Explorer):
         i = layer % self.n_student
         j, R = _map_layer(i, self.n_student, self.n_teacher), self.heads(i, kind)
         if not 0 <= head < R: raise ValueError(f"head must be in [0, {R}) for {kind} at student layer {i}, got {head}")
-        parts = [text] if isinstance(text, str) else list(text)
-        b = self.tokenizer(*parts, truncation=True, max_length=self.max_tokens, return_tensors='pt')
+        b = self._encode(text)
         r = None if kind == 'attention' else R
         t = relations(self.teacher, b, layer=j, kind=kind, relation_heads=r)[0, head].numpy()
         s = relations(self.student, b, layer=i, kind=kind, relation_heads=r)[0, head].numpy()
@@ -254,9 +256,7 @@ class RelationExplorer(_Explorer):
     def predict(self, text) -> dict:
         "What teacher and student answer for `text` (a string or a pair): {'teacher': (label, probability), 'student': ...} (regression: (score, None))."
         import torch
-        parts = [text] if isinstance(text, str) else list(text)
-        b = self.tokenizer(*parts, truncation=True, max_length=self.max_tokens, return_tensors='pt')
-        out = {}
+        b, out = self._encode(text), {}
         with torch.inference_mode():
             for name, m in (('teacher', self.teacher), ('student', self.student)):
                 z = m(**b).logits[0]
