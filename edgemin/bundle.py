@@ -15,26 +15,44 @@ from .profile import max_positions
 from .quantize import QuantizeRecord
 
 # %% auto #0
-__all__ = ['SNIPPET', 'bundle_length', 'write_bundle', 'save_bundle', 'model_card']
+__all__ = ['snippet', 'bundle_length', 'write_bundle', 'save_bundle', 'model_card']
 
 # %% ../nbs/13_bundle.ipynb #9475b824
-SNIPPET = '''import json, numpy as np, onnxruntime as ort
+_RUN = '''import json, numpy as np, onnxruntime as ort
 from tokenizers import Tokenizer
 tok = Tokenizer.from_file("tokenizer.json"); tok.enable_truncation(MAX_LENGTH)
 labels, rt = json.load(open("config.json"))["id2label"], json.load(open("runtime.json"))
 so = ort.SessionOptions(); so.intra_op_num_threads = rt["threads"] or 0       # 0: ONNX Runtime's default
 so.graph_optimization_level = getattr(ort.GraphOptimizationLevel, {"disable": "ORT_DISABLE_ALL"}.get(rt["graph_optimization"], "ORT_ENABLE_" + rt["graph_optimization"].upper()))
 sess = ort.InferenceSession("model.onnx", so, providers=["CPUExecutionProvider"]); names = [i.name for i in sess.get_inputs()]
-def classify(texts, batch_size=32):
-    "The label of each text, run in batches of similar length so that short texts are not padded to long ones."
+def FUNC(texts, batch_size=32):
+    "DOC, run in batches of similar length so that short inputs are not padded to long ones."
     enc = tok.encode_batch(texts); order = sorted(range(len(enc)), key=lambda i: len(enc[i].ids)); out = [None] * len(enc)
     for s in range(0, len(order), batch_size):
         idx = order[s:s + batch_size]; n = max(len(enc[i].ids) for i in idx)
         pad = lambda f: np.array([getattr(enc[i], f) + [0] * (n - len(enc[i].ids)) for i in idx], dtype=np.int64)
         feeds = {"input_ids": pad("ids"), "attention_mask": pad("attention_mask"), "token_type_ids": pad("type_ids")}
-        for i, k in zip(idx, sess.run(None, {k: feeds[k] for k in names})[0].argmax(-1)): out[i] = labels[str(k)]
+        for i, k in zip(idx, sess.run(None, {k: feeds[k] for k in names})[0]OUTPUT): out[i] = ANSWER
     return out
-print(classify(["a gripping, beautifully acted film", "flat and lifeless"]))'''
+print(FUNC(EXAMPLES))'''
+
+def snippet(max_length: int = 128,     # the bundle's truncation length
+            pair: bool = False,        # the task reads two texts (MRPC, RTE, STS-B, ...): the function takes (first, second) pairs
+            regression: bool = False,  # the model returns a score (STS-B) rather than a label
+            examples: list | None = None, # the inputs of the example call (default: two sentences, or two pairs)
+           ) -> str:
+    "The few lines that run a bundle with `onnxruntime`, `tokenizers` and `numpy` alone, shaped for the task (the model card shows them)."
+    if examples is None:
+        examples = ([("The company's profit rose to $2 million.", "The firm reported earnings of 2 million dollars."),
+                     ("A man is playing a guitar.", "The stock market fell sharply today.")] if pair
+                    else ["a gripping, beautifully acted film", "flat and lifeless"])
+    fill = {'MAX_LENGTH': str(max_length), 'FUNC': 'score' if regression else 'classify',
+            'DOC': ('The score' if regression else 'The label') + (' of each (first, second) pair of texts' if pair else ' of each text'),
+            'OUTPUT': '[:, 0]' if regression else '.argmax(-1)', 'ANSWER': 'float(k)' if regression else 'labels[str(k)]',
+            'EXAMPLES': json.dumps(examples) if not pair else '[' + ', '.join(f"({json.dumps(a)}, {json.dumps(b)})" for a, b in examples) + ']'}
+    out = _RUN
+    for k, v in fill.items(): out = out.replace(k, v)
+    return out
 
 def bundle_length(model: OnnxClassifier, tokenizer, max_length: int | None = None) -> int:
     "The length a bundle truncates inputs to: `max_length` if given, else the tokenizer's, within the model's positions."
@@ -119,7 +137,7 @@ def model_card(model: OnnxClassifier, record: QuantizeRecord | None, profile: di
         lines += ['| batch × tokens | median latency | p90 | threads |', '|---|---:|---:|---:|',
                   *[f"| {l['batch']} × {l['seq_len']} | {l['median_ms']:.2f} ms | {l['p90_ms']:.2f} ms | {l.get('threads', '')} |" for l in profile['latency']], '']
     lines += ['## How to run it', '', "With `onnxruntime` and `tokenizers` alone (`runtime.json` holds the ONNX Runtime settings chosen for it, by timing where it was measured when the run tuned them):",
-              '', '```python', SNIPPET.replace('MAX_LENGTH', str(max_length)), '```', '',
+              '', '```python', snippet(max_length, pair=t is not None and len(t.text_cols) == 2, regression=regression), '```', '',
               "With EdgeMIN: `edgemin.runtime.OnnxClassifier.from_bundle(folder)` gives a model called like a Hugging Face one.", '',
               '## Limitations', '',
               f"- It reads at most {max_length} tokens; longer inputs are cut.",
