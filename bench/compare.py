@@ -204,12 +204,30 @@ def render_md(res: dict) -> str:
                          f"{e['dev'][m]:.4f} | {r.get('size_ratio', float('nan')):.1f} | {r.get('latency_ratio_bs1', float('nan')):.1f} | "
                          f"{r.get('accuracy_retention', float('nan')):.1%} | {_roof(e, gemm, (st.get('environment') or {}).get('cpu'))} |")
         lines.append('')
+        lines += torch_paths_note(sname, m)
         chk = {n: e['dev_recheck'] for n, e in st['entries'].items() if 'dev_recheck' in e}
         if chk:
             off = [f"{n} ({v:.4f} vs {st['entries'][n]['dev'][m]:.4f})" for n, v in chk.items() if moved(v, st['entries'][n]['dev'][m])]
             lines += [f"Reproducibility: each of the {len(chk)} models was loaded or rebuilt (same seed) for the interleaved passes and scored "
                       "on dev again: " + (f"{len(off)} differ from the recorded score: {'; '.join(off)}." if off else "every score equals the recorded one."), '']
     return '\n'.join(lines) + '\n'
+
+def torch_paths_note(sname: str, m: str) -> list[str]:
+    "What bench/torch_paths.py found for this setting's teacher: PyTorch's faster CPU paths than the eager one timed above."
+    f = RESULTS/'torch_paths.json'
+    tp = json.loads(f.read_text())['settings'].get(sname) if f.is_file() else None
+    if not tp: return []
+    p, eager = tp['paths'], tp['paths']['fp32 eager']['median_ms']['1x128']
+    dev = lambda o: o['dev'] if 'dev' in o else p[o['same_as']]['dev']
+    best = {}                                # the fastest path of each precision
+    for n, o in p.items():
+        k = n.split(' ')[0]
+        if k not in best or o['median_ms']['1x128'] < p[best[k]]['median_ms']['1x128']: best[k] = n
+    said = '; '.join(f"{n} {eager / p[n]['median_ms']['1x128']:.1f}× (dev {m} {dev(p[n]):.4f})" for n in best.values())
+    return [f"The PyTorch rows above run eagerly. PyTorch's fastest CPU path for the same teacher in each precision, at batch 1 × 128 "
+            f"tokens, as many times faster than eager fp32: {said} (`python bench/torch_paths.py --setting {sname}`, "
+            f"{tp['environment']['cpu']}, {tp['updated']}; bench/results/torch_paths.md). Against PyTorch at its fastest, the × faster "
+            "column's speed-ups shrink by that factor.", '']
 
 def _lat(e, b=1, n=128):
     return next(l['median_ms'] for l in e['latency'] if l['batch'] == b and l['seq_len'] == n)

@@ -325,10 +325,25 @@ def runtime_(lines: list):
                          + ', '.join(f"{op} {v['share']:.0%}" for op, v in top) + '.')
         lines.append('')
 
+def torch_paths_(lines: list):
+    t = _load('torch_paths')
+    lines += ["### The PyTorch teacher on its faster CPU paths (`bench/torch_paths.py`)", '']
+    if not t: lines += ['Not yet run.', '']; return
+    for sname, s in t['settings'].items():
+        typ, p = s['typical_len'], s['paths']
+        eager = p['fp32 eager']['median_ms']['1x128']
+        dev = lambda o: o['dev'] if 'dev' in o else p[o['same_as']]['dev']
+        lines += [f"The {sname} teacher run by PyTorch every way it offers on a CPU ([details](bench/results/torch_paths.md); {_machine(s['environment'])}; "
+                  f"median of {s['rounds']} interleaved passes). compare.md's PyTorch rows are the eager ones:", '',
+                  f"| path | bs1 ms ×128 | bs1 ms ×{typ} | bs32 ms ×128 | dev {s['metric']} | × eager fp32 |", '|---|---:|---:|---:|---:|---:|']
+        lines += [f"| {n} | {o['median_ms']['1x128']:.1f} | {o['median_ms'][f'1x{typ}']:.1f} | {o['median_ms']['32x128']:.0f} | {dev(o):.4f} | "
+                  f"{eager / o['median_ms']['1x128']:.1f} |" for n, o in p.items()]
+        lines.append('')
+
 def section() -> str:
     lines = [START, '', 'Every figure below is read from `bench/results/*.json` by `python bench/readme.py`; `make bench` reruns the '
              'benchmarks and this section. Latency is the median CPU forward pass on the machine named with each result.', '']
-    for f in (headline, settings_, recipe_, teacher, distill_, prune_, quantize_, runtime_, scaling_): f(lines)
+    for f in (headline, settings_, recipe_, teacher, distill_, prune_, quantize_, runtime_, torch_paths_, scaling_): f(lines)
     return '\n'.join(lines + [END])
 
 def main(argv=None):

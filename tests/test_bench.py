@@ -189,3 +189,19 @@ def test_the_roofline_column_uses_the_peaks_at_the_entrys_threads_and_cpu():
     assert _roof({**e, 'int_parts': []}, gemm, 'AMD EPYC') == '100% | '      # all float: 10 GOP at 50 GOPS
     assert _roof(e, gemm, 'Intel Xeon') == ' | '                # timed on another CPU: no figure
     assert _roof({k: v for k, v in e.items() if k != 'int_parts'}, gemm) == ' | '
+
+def test_compare_md_names_pytorchs_fastest_path_per_precision(monkeypatch, tmp_path):
+    "compare.md says, under a setting timed by bench/torch_paths.py, the fastest PyTorch path of each precision and its dev score."
+    import json, compare
+    monkeypatch.setattr(compare, 'RESULTS', tmp_path)
+    assert compare.torch_paths_note('mrpc', 'f1') == []                 # nothing measured: nothing said
+    ms = lambda x: {'median_ms': {'1x128': x}}
+    paths = {'fp32 eager': {'dev': 0.8, **ms(20.0)}, 'fp32 torch.compile': {'same_as': 'fp32 eager', **ms(18.0)},
+             'bf16 autocast eager': {'dev': 0.79, **ms(10.0)}, 'bf16 autocast torch.compile': {'dev': 0.78, **ms(12.0)},
+             'INT8 dynamic eager': {'dev': 0.7, **ms(5.0)}}
+    (tmp_path/'torch_paths.json').write_text(json.dumps({'settings': {'mrpc': {'paths': paths, 'environment': {'cpu': 'X'}, 'updated': 'T'}}}))
+    note = compare.torch_paths_note('mrpc', 'f1')[0]
+    assert 'fp32 torch.compile 1.1× (dev f1 0.8000)' in note            # a same-arithmetic path carries eager's score
+    assert 'bf16 autocast eager 2.0× (dev f1 0.7900)' in note and 'bf16 autocast torch.compile' not in note
+    assert 'INT8 dynamic eager 4.0× (dev f1 0.7000)' in note
+    assert compare.torch_paths_note('rte', 'accuracy') == []
