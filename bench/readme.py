@@ -304,9 +304,9 @@ def scaling_(lines: list):
     lines.append('')
 
 def runtime_(lines: list):
-    g, r, o = _load('gemm'), _load('runtime'), _load('ops')
-    lines += ["### The CPU's limit and EdgeMIN's runtime options (`bench/gemm.py`, `bench/runtime.py`, `bench/ops.py`)", '']
-    if not (g or r or o): lines += ['Not yet run.', '']; return
+    g, r, ops_ = _load('gemm'), _load('runtime'), _load('ops')
+    lines += ["### The CPU's limit and EdgeMIN's runtime options (`bench/gemm.py`, `bench/runtime.py`, `bench/ops.py`, `bench/drift.py`)", '']
+    if not (g or r or ops_): lines += ['Not yet run.', '']; return
     if g:
         lines += [f"Matrix-product peaks through ONNX Runtime ([details](bench/results/gemm.md); {_machine(g['environment'])}): "
                   + '; '.join(f"{t} thread{'s' if t != '1' else ''}: INT8 {p['int8']['gops']:.0f} GOPS, fp32 {p['fp32']['gops']:.0f} GOPS" for t, p in g['peaks'].items())
@@ -318,7 +318,17 @@ def runtime_(lines: list):
                   f"| variant | bs1 ms ×128 | bs1 ms ×{typ} | dev {s['metric']} |", '|---|---:|---:|---:|']
         lines += [f"| {n} | {v['bs1_ms']['128']:.2f} | {v['bs1_ms'][str(typ)]:.2f} | {v['dev']:.4f} |" for n, v in s['variants'].items()]
         lines.append('')
-    for sname, s in (o or {}).get('settings', {}).items():
+    d = _load('drift')
+    if d:
+        k, o = next(iter(d['kinds'].items()))
+        lines += [f"Latency drift with nothing changing ([details](bench/results/drift.md); {_machine(d['environment'])}): the {d['setting']} "
+                  f"final model, alone in a fresh process, timed for {d['minutes']:g} minutes at batch 1 × 128, "
+                  + (f"runs at two levels, {o['fast_ms']:.2f} ms ({o['fast_share']:.0%} of the time) and {o['slow_ms']:.2f} ms ({o['slow_share']:.0%}), "
+                     f"each lasting tens of seconds (10-second medians: {', '.join(f'{x:.2f}' for x in o['windows_10s_ms'])}). "
+                     "A latency measured at one moment on this host can therefore differ from one measured at another by "
+                     f"{o['slow_ms'] / o['fast_ms']:.1f}× with nothing changed in the process: compare models only within the interleaved passes "
+                     "of one run, as compare.md's bs1 column does." if o['bimodal'] else f"median {o['median_ms']:.2f} ms, p90 {o['p90_ms']:.2f} ms."), '']
+    for sname, s in (ops_ or {}).get('settings', {}).items():
         for name, ops in s['models'].items():
             top = list(ops.items())[:4]
             lines.append(f"- Where the time goes, {sname}, {name} ([details](bench/results/ops.md)): "

@@ -205,3 +205,14 @@ def test_compare_md_names_pytorchs_fastest_path_per_precision(monkeypatch, tmp_p
     assert 'bf16 autocast eager 2.0× (dev f1 0.7900)' in note and 'bf16 autocast torch.compile' not in note
     assert 'INT8 dynamic eager 4.0× (dev f1 0.7000)' in note
     assert compare.torch_paths_note('rte', 'accuracy') == []
+
+def test_drift_finds_two_latency_levels_only_where_there_are_two():
+    "bench/drift.py's split: two levels 50% apart are found with their shares; one level with jitter is not split."
+    import numpy as np
+    from drift import modes, windows
+    rng = np.random.default_rng(0)
+    two = np.r_[rng.normal(2.0, 0.05, 700), rng.normal(3.0, 0.05, 300)]
+    m = modes(two)
+    assert m['bimodal'] and abs(m['fast_ms'] - 2.0) < 0.05 and abs(m['slow_ms'] - 3.0) < 0.05 and abs(m['fast_share'] - 0.7) < 0.01
+    assert not modes(rng.normal(2.0, 0.1, 1000))['bimodal']
+    assert windows([[0.5, 1.0], [9.0, 3.0], [10.5, 2.0], [12.0, 2.0]]) == [2.0, 2.0]
