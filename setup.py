@@ -29,7 +29,7 @@ setuptools.setup(
     include_package_data=True,
     python_requires='>=' + cfg['min_python'],
     install_requires=req('requirements'),
-    extras_require={'dev': req('dev_requirements'), 'offline': req('offline_requirements'), 'cluster': req('cluster_requirements')},
+    extras_require={'dev': req('dev_requirements'), 'offline': req('offline_requirements'), 'mpnet': req('mpnet_requirements'), 'cluster': req('cluster_requirements')},
     entry_points={'console_scripts': cfg['console_scripts'].split(),
                   'nbdev': [f"{cfg['lib_path']}={cfg['lib_path']}._modidx:d"]},
     zip_safe=False,

