@@ -238,7 +238,7 @@ def model_inputs(batch: dict) -> dict:
 def views(model: nn.Module, batch: dict, hidden: bool = False, qkv_layers: Sequence[int] = (), grad: bool = True) -> Views:
     "Run `model` on `batch` once, capturing what the objectives need."
     inp = model_inputs(batch)
-    if 'token_type_ids' in inp and arch_for(model).family != 'bert': inp.pop('token_type_ids')
+    if 'token_type_ids' in inp and not arch_for(model).token_types: inp.pop('token_type_ids')
     with torch.set_grad_enabled(grad and torch.is_grad_enabled()), capture_qkv(model, which=list(qkv_layers) or [], detach=not grad) as qkv:
         out = model(**inp, output_hidden_states=hidden)
     return Views(out.logits, out.hidden_states if hidden else None, qkv, batch['attention_mask'])

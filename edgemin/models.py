@@ -27,7 +27,7 @@ __all__ = ['ARCHS', 'Arch', 'arch_for', 'Layer', 'layers', 'shapes', 'tiny_model
 @dataclass(frozen=True)
 class Arch:
     "Where one model family keeps its transformer parts, and what its config calls them."
-    family: str                  # 'bert', 'distilbert', 'roberta'
+    family: str                  # 'bert', 'distilbert', 'roberta', 'mpnet'
     model_types: tuple[str, ...] # `config.model_type` values of this family
     layers: str                  # the list of transformer layers, relative to `model.base_model`
     attn: str                    # self-attention module in a layer (holds the head count)
@@ -42,17 +42,24 @@ class Arch:
     cfg_hidden: str              # config field: hidden size
     cfg_heads: str               # config field: attention heads
     cfg_ffn: str                 # config field: FFN width
+    head_bias: str | None = None # a per-head attention bias shared by all layers (MPNet's relative positions), relative to `model.base_model`
+    positions_after_pad: bool = False  # position ids start after the padding id (RoBERTa, MPNet): fewer usable positions
+    token_types: bool = False    # the model reads token_type_ids (BERT's segment embeddings)
 
 _BERT_LAYER = dict(attn='attention.self', q='attention.self.query', k='attention.self.key', v='attention.self.value',
                    o='attention.output.dense', up='intermediate.dense', down='output.dense',
                    head_attrs=('num_attention_heads',), cfg_layers='num_hidden_layers', cfg_hidden='hidden_size',
                    cfg_heads='num_attention_heads', cfg_ffn='intermediate_size')
 ARCHS: dict[str, Arch] = {a.family: a for a in [
-    Arch('bert', ('bert',), 'encoder.layer', **_BERT_LAYER),
-    Arch('roberta', ('roberta', 'xlm-roberta'), 'encoder.layer', **_BERT_LAYER),
+    Arch('bert', ('bert',), 'encoder.layer', **_BERT_LAYER, token_types=True),
+    Arch('roberta', ('roberta', 'xlm-roberta'), 'encoder.layer', **_BERT_LAYER, positions_after_pad=True),
     Arch('distilbert', ('distilbert',), 'transformer.layer', attn='attention', q='attention.q_lin', k='attention.k_lin',
          v='attention.v_lin', o='attention.out_lin', up='ffn.lin1', down='ffn.lin2', head_attrs=('n_heads',),
          cfg_layers='n_layers', cfg_hidden='dim', cfg_heads='n_heads', cfg_ffn='hidden_dim'),
+    Arch('mpnet', ('mpnet',), 'encoder.layer', attn='attention.attn', q='attention.attn.q', k='attention.attn.k', v='attention.attn.v',
+         o='attention.attn.o', up='intermediate.dense', down='output.dense', head_attrs=('num_attention_heads',),
+         cfg_layers='num_hidden_layers', cfg_hidden='hidden_size', cfg_heads='num_attention_heads', cfg_ffn='intermediate_size',
+         head_bias='encoder.relative_attention_bias', positions_after_pad=True),
 ]}
 
 def arch_for(model_or_config) -> Arch:
@@ -93,18 +100,20 @@ def shapes(model: nn.Module) -> dict:
     return {'heads': [l.n_heads for l in ls], 'ffn': [l.ffn_dim for l in ls], 'head_dim': ls[0].head_dim if ls else None}
 
 # %% ../nbs/03_models.ipynb #405f62b5
-def tiny_model(family: str = 'bert',        # 'bert', 'distilbert' or 'roberta'
+def tiny_model(family: str = 'bert',        # 'bert', 'distilbert', 'roberta' or 'mpnet'
                num_labels: int = 2,         # size of the task head
                layers: int = 2, hidden: int = 16, heads: int = 4, ffn: int = 32, vocab: int = 64,
                seed: int = 0) -> PreTrainedModel:
     "A small randomly initialised sequence classifier of `family`, for tests and examples."
-    from transformers import BertConfig, DistilBertConfig, RobertaConfig
+    from transformers import BertConfig, DistilBertConfig, RobertaConfig, MPNetConfig
     common = dict(vocab_size=vocab, num_labels=num_labels, max_position_embeddings=64)
     cfg = {'bert': lambda: BertConfig(hidden_size=hidden, num_hidden_layers=layers, num_attention_heads=heads,
                                       intermediate_size=ffn, **common),
            'roberta': lambda: RobertaConfig(hidden_size=hidden, num_hidden_layers=layers, num_attention_heads=heads,
                                             intermediate_size=ffn, pad_token_id=1, **common),
-           'distilbert': lambda: DistilBertConfig(dim=hidden, n_layers=layers, n_heads=heads, hidden_dim=ffn, **common)}
+           'distilbert': lambda: DistilBertConfig(dim=hidden, n_layers=layers, n_heads=heads, hidden_dim=ffn, **common),
+           'mpnet': lambda: MPNetConfig(hidden_size=hidden, num_hidden_layers=layers, num_attention_heads=heads,
+                                        intermediate_size=ffn, pad_token_id=1, **common)}
     if family not in cfg: raise ModelError(f"tiny_model: family must be one of {list(cfg)}, got {family!r}")
     torch.manual_seed(seed)
     return AutoModelForSequenceClassification.from_config(cfg[family]()).eval()
@@ -136,9 +145,11 @@ def capture_qkv(model: nn.Module,                     # a supported encoder
 def attention_probs(q: torch.Tensor,              # (B, H, T, d)
                     k: torch.Tensor,              # (B, H, T, d)
                     attention_mask: torch.Tensor | None = None,  # (B, T), 1 for real tokens
+                    bias: torch.Tensor | None = None,            # (B, H, T, T) added to the scores: MPNet's relative positions
                    ) -> torch.Tensor:
     "Scaled dot-product attention distributions softmax(QKᵀ/√d) over the keys: (B, H, T, T)."
     s = q @ k.transpose(-1, -2) / q.shape[-1] ** 0.5            # (B, H, T, T)
+    if bias is not None: s = s + bias
     if attention_mask is not None: s = s.masked_fill(attention_mask[:, None, None, :] == 0, torch.finfo(s.dtype).min)
     return s.softmax(-1)
 
@@ -210,6 +221,20 @@ class EmptyAttention(nn.Module):
         return (getattr(self, self.out_name)(x) if self.out_name else x), None
 
 # %% ../nbs/03_models.ipynb #a6f207a4
+def _bias_heads_hook(mod, args, kwargs):
+    "Hand a layer that lost heads only its own heads' slice of the shared per-head bias (MPNet's position_bias, B × H × T × T)."
+    idx = mod.edgemin_bias_heads
+    if kwargs.get('position_bias') is not None: kwargs = {**kwargs, 'position_bias': kwargs['position_bias'].index_select(1, idx)}
+    elif len(args) > 2 and args[2] is not None: args = (*args[:2], args[2].index_select(1, idx), *args[3:])
+    return args, kwargs
+
+def _keep_bias_heads(attn: nn.Module, kept: list[int]):
+    "Record on `attn` which of the shared bias's heads it keeps (a saved buffer: a loaded model reads the same slice)."
+    old = getattr(attn, 'edgemin_bias_heads', None)
+    pos = torch.tensor(kept, dtype=torch.long, device=next(attn.parameters()).device)
+    if old is None: attn.register_forward_pre_hook(_bias_heads_hook, with_kwargs=True)
+    attn.register_buffer('edgemin_bias_heads', pos if old is None else old[pos], persistent=True)
+
 def slice_layer(model: nn.Module, i: int,
                 keep_heads: Sequence[int] | None = None,    # head indices to keep; None keeps all
                 keep_neurons: Sequence[int] | None = None,  # FFN neuron indices to keep (at least one); None keeps all
@@ -228,6 +253,7 @@ def slice_layer(model: nn.Module, i: int,
         new = {getattr(a, n): _take(getattr(l, n), rows, 0) for n in ('q', 'k', 'v')} | {a.o: _take(l.o, rows, 1)}
         if kh:
             for path, lin in new.items(): _set(block, path, lin)
+            if a.head_bias and (kh != list(range(l.n_heads)) or hasattr(l.attn, 'edgemin_bias_heads')): _keep_bias_heads(l.attn, kh)
             for attr in a.head_attrs: setattr(l.attn, attr, len(kh))
             if hasattr(l.attn, 'all_head_size'): l.attn.all_head_size = len(kh) * d
         else:
@@ -327,7 +353,7 @@ def keep_layers(model: nn.Module, keep: Sequence[int]) -> nn.Module:
 # %% ../nbs/03_models.ipynb #e5f68edd
 def _inputs(model: nn.Module, batch: dict) -> dict:
     "The keys of a batch that `model`'s forward takes."
-    keep = ('input_ids', 'attention_mask', 'token_type_ids') if arch_for(model).family == 'bert' else ('input_ids', 'attention_mask')
+    keep = ('input_ids', 'attention_mask', 'token_type_ids') if arch_for(model).token_types else ('input_ids', 'attention_mask')
     return {k: v for k, v in batch.items() if k in keep}
 
 def _calib_loss(model, batch, loss: str, teacher) -> torch.Tensor:

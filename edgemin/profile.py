@@ -40,9 +40,10 @@ def _n_params(modules: Sequence[nn.Module]) -> int:
 
 def count_params(model: nn.Module) -> dict:
     "Parameter counts: `total`, and its parts `embeddings`, `encoder` (transformer layers) and `head`."
-    base = model.base_model
+    base, a = model.base_model, arch_for(model)                  # the encoder: its layers, and a bias they share (MPNet)
     return dict(total=_n_params([model]), embeddings=_n_params([base.embeddings]),
-                encoder=_n_params([base.get_submodule(arch_for(model).layers)]), head=_n_params(_head_modules(model)))
+                encoder=_n_params([base.get_submodule(a.layers)] + ([base.get_submodule(a.head_bias)] if a.head_bias else [])),
+                head=_n_params(_head_modules(model)))
 
 # %% ../nbs/08_profile.ipynb #6022fe21
 def _linear_flops(lin: nn.Linear, rows: int) -> int:
@@ -85,9 +86,9 @@ def eval_mode(model: nn.Module):
     finally: model.train(was)
 
 def max_positions(model: nn.Module) -> int:
-    "The longest sequence the model's position table holds (RoBERTa's positions start after the padding index)."
+    "The longest sequence the model's position table holds (RoBERTa's and MPNet's positions start after the padding index)."
     cfg = model.config
-    return cfg.max_position_embeddings - (cfg.pad_token_id + 1 if arch_for(model).family == 'roberta' else 0)
+    return cfg.max_position_embeddings - (cfg.pad_token_id + 1 if arch_for(model).positions_after_pad else 0)
 
 def dummy_inputs(model: nn.Module, batch: int = 1, seq_len: int = 128, seed: int = 0) -> dict:
     "Random token ids of exactly `seq_len` (no padding id) with a full attention mask, on the model's device."

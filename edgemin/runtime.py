@@ -24,8 +24,7 @@ __all__ = ['GRAPH_LEVELS', 'RUNTIME_FILE', 'FUSED_OPS', 'input_names', 'export_o
 # %% ../nbs/07_runtime.ipynb #7202c964
 def input_names(model_or_config) -> list[str]:
     "The ONNX input names for a model family."
-    fam = arch_for(model_or_config).family
-    return ['input_ids', 'attention_mask'] + (['token_type_ids'] if fam == 'bert' else [])
+    return ['input_ids', 'attention_mask'] + (['token_type_ids'] if arch_for(model_or_config).token_types else [])
 
 def export_onnx(model: nn.Module, path: str | Path, opset: int = 17) -> Path:
     "Export a float sequence classifier to ONNX with dynamic batch and sequence axes; a clear error if export fails."
