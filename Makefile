@@ -79,7 +79,7 @@ pytest: $(STAMP)
 # (cached afterwards), distill 110, prune 50, quantize 30, compare about 410 (six settings: SST-2 100, CoLA 35,
 # STS-B 81, RTE 69, MRPC 62, SST-2 with the 10% teacher 61), recipe 40, scaling 40. Run it with nothing else on the CPU.
 BENCH_ENV := TQDM_DISABLE=1 $(if $(GLUE_DIR),HF_HUB_OFFLINE=1 EDGEMIN_GLUE_DIR="$(GLUE_DIR)")
-BENCH_SCRIPTS ?= gemm teacher distill prune quantize compare runtime torch_paths ops drift recipe scaling
+BENCH_SCRIPTS ?= gemm padding teacher distill prune quantize compare runtime torch_paths ops drift recipe scaling
 # compare.py's settings (the SST-2 headline first): `make bench BENCH_SCRIPTS=compare COMPARE_SETTINGS=sst2` for one
 COMPARE_SETTINGS ?= sst2 sst2-teacher10 mrpc rte cola stsb
 OPTIMUM_VENV := .venv-optimum

@@ -350,10 +350,19 @@ def torch_paths_(lines: list):
                   f"{eager / o['median_ms']['1x128']:.1f} |" for n, o in p.items()]
         lines.append('')
 
+def padding_(lines: list):
+    p = _load('padding')
+    lines += ["### Padding in training (`bench/padding.py`)", '']
+    if not p: lines += ['Not yet run.', '']; return
+    g = p['groups'][0]
+    lines += [f"Token positions a training epoch runs per real token at batch {p['batch_size']} ([details](bench/results/padding.md); counted, "
+              f"not timed): plain shuffling against `length_groups={g}` (opt-in, `FinetuneConfig` / `DistillConfig` / `distill.length_groups`): "
+              + '; '.join(f"{w['setting']} {w['plain']:.2f}× → {w[f'groups_{g}']:.2f}×" for w in p['rows']) + '.', '']
+
 def section() -> str:
     lines = [START, '', 'Every figure below is read from `bench/results/*.json` by `python bench/readme.py`; `make bench` reruns the '
              'benchmarks and this section. Latency is the median CPU forward pass on the machine named with each result.', '']
-    for f in (headline, settings_, recipe_, teacher, distill_, prune_, quantize_, runtime_, torch_paths_, scaling_): f(lines)
+    for f in (headline, settings_, recipe_, teacher, distill_, prune_, quantize_, runtime_, torch_paths_, padding_, scaling_): f(lines)
     return '\n'.join(lines + [END])
 
 def main(argv=None):

@@ -16,9 +16,9 @@ from datasets import ClassLabel, Dataset, DatasetDict, Features, Value
 # %% auto #0
 __all__ = ['GLUE_TASKS', 'METRICS', 'GLUE_HUB_ID', 'MPNET_PARTS', 'OFFLINE_CHECKPOINTS', 'TOKENIZER_FILES', 'TINY_WORDS',
            'TaskSpec', 'get_task', 'custom_task', 'compute_metrics', 'metric_intervals', 'read_glue_tsv',
-           'check_subset_args', 'subset_indices', 'load_task', 'tokenize_task', 'collator', 'make_loader',
-           'InstalledFolder', 'edgemin_cache', 'SplitZip', 'resolve_checkpoint', 'load_tokenizer', 'tiny_tokenizer',
-           'TaskData', 'prepare', 'tiny_task', 'describe']
+           'check_subset_args', 'subset_indices', 'load_task', 'tokenize_task', 'collator', 'LengthGroupedBatches',
+           'make_loader', 'InstalledFolder', 'edgemin_cache', 'SplitZip', 'resolve_checkpoint', 'load_tokenizer',
+           'tiny_tokenizer', 'TaskData', 'prepare', 'tiny_task', 'describe']
 
 # %% ../nbs/02_data.ipynb #3610c89b
 @dataclass(frozen=True)
@@ -481,13 +481,37 @@ def collator(tokenizer, pad_to_multiple_of: int | None = None, keep_idx: bool = 
         return b
     return collate
 
+class LengthGroupedBatches:
+    "Seeded batches of similar length: shuffle, cut into groups of `groups` batches, sort each group by length, shuffle the batches."
+    def __init__(self, lengths: Sequence[int], batch_size: int, groups: int, seed: int = 0):
+        if groups < 1 or batch_size < 1: raise DataError(f"length_groups and batch_size must be >= 1, got {groups} and {batch_size}")
+        self.lengths, self.batch_size, self.groups, self.seed, self.epoch = np.asarray(lengths), batch_size, groups, seed, 0
+    def __len__(self) -> int: return math.ceil(len(self.lengths) / self.batch_size)
+    def __iter__(self):
+        rng = np.random.default_rng([self.seed, self.epoch]); self.epoch += 1     # a new order every epoch, the same on every run
+        idx, span = rng.permutation(len(self.lengths)), self.batch_size * self.groups
+        batches = []
+        for g in range(0, len(idx), span):
+            chunk = idx[g:g + span]
+            chunk = chunk[np.argsort(-self.lengths[chunk], kind='stable')]         # longest first within the group
+            batches += [chunk[b:b + self.batch_size].tolist() for b in range(0, len(chunk), self.batch_size)]
+        yield from (batches[i] for i in rng.permutation(len(batches)))
+
 def make_loader(ds: Dataset, tokenizer, batch_size: int = 32, shuffle: bool = False, seed: int = 0,
-                keep_idx: bool = False, **kwargs):
+                keep_idx: bool = False,
+                length_groups: int | None = None,   # with shuffle: batches of similar length from groups of this many batches (less padding)
+                **kwargs):
     "A `torch` `DataLoader` over tokenized `ds` with dynamic padding; shuffling is seeded."
     import torch
+    if shuffle and length_groups:
+        import pyarrow.compute as pc
+        lengths = np.asarray(pc.list_value_length(ds.with_format('arrow')['input_ids']))
+        return torch.utils.data.DataLoader(ds, batch_sampler=LengthGroupedBatches(lengths, batch_size, length_groups, seed),
+                                           collate_fn=collator(tokenizer, keep_idx=keep_idx), **kwargs)
     g = torch.Generator().manual_seed(seed) if shuffle else None
     return torch.utils.data.DataLoader(ds, batch_size=batch_size, shuffle=shuffle, generator=g,
                                        collate_fn=collator(tokenizer, keep_idx=keep_idx), **kwargs)
+
 
 # %% ../nbs/02_data.ipynb #e816e475
 @dataclass(frozen=True)
@@ -644,10 +668,12 @@ class TaskData:
         "The split models are selected and reported on: `validation` (MNLI: `validation_matched`)."
         return next(s for s in (*self.task.eval_splits, 'validation') if s in self.encoded)
 
-    def loader(self, split: str, batch_size: int = 32, shuffle: bool = False, seed: int = 0, keep_idx: bool = False):
-        "A DataLoader over a tokenized split, padded per batch (with `keep_idx`, batches carry example ids as `idx`)."
+    def loader(self, split: str, batch_size: int = 32, shuffle: bool = False, seed: int = 0, keep_idx: bool = False,
+               length_groups: int | None = None):
+        "A DataLoader over a tokenized split, padded per batch (with `keep_idx`, batches carry example ids as `idx`; see `make_loader`)."
         if split not in self.encoded: raise DataError(f"{self.task.name}: no split {split!r}; loaded splits: {list(self.encoded)}")
-        return make_loader(self.encoded[split], self.tokenizer, batch_size=batch_size, shuffle=shuffle, seed=seed, keep_idx=keep_idx)
+        return make_loader(self.encoded[split], self.tokenizer, batch_size=batch_size, shuffle=shuffle, seed=seed, keep_idx=keep_idx,
+                           length_groups=length_groups)
 
     def fingerprint(self) -> str:
         "A hash of the examples of every split, the tokenizer's vocabulary size and `max_length`."

@@ -555,6 +555,7 @@ class DistillConfig(Config):
     mixed_precision: Literal['auto', 'no', 'fp16', 'bf16'] = 'auto'  # 'auto': bf16/fp16 on a GPU, none on a CPU
     keep_best: bool = True            # in phases that train the predictions, keep the best dev epoch
     cache_teacher_logits: bool = True # reuse teacher logits across epochs in phases that need nothing else
+    length_groups: int | None = None  # batches of similar length (see `FinetuneConfig.length_groups`); None: plain shuffle
 
     def check(self):
         object.__setattr__(self, 'phases', tuple(self.phases))
@@ -566,7 +567,7 @@ class DistillConfig(Config):
         return FinetuneConfig(epochs=p.epochs, max_steps=p.max_steps, lr=p.lr or self.lr, batch_size=self.batch_size,
                               eval_batch_size=self.eval_batch_size, weight_decay=self.weight_decay, warmup_ratio=self.warmup_ratio,
                               max_grad_norm=self.max_grad_norm, seed=self.seed, mixed_precision=self.mixed_precision,
-                              keep_best=self.keep_best)
+                              keep_best=self.keep_best, length_groups=self.length_groups)
 
     def to_dict(self) -> dict:
         d = asdict(self)

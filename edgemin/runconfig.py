@@ -64,6 +64,7 @@ class DistillSpec(Config):
     batch_size: int = 32             # training batch size
     general: str | None = None       # unlabelled sentences for a first, label-free phase: 'task', 'glue', 'glue:<task>' or a .txt/.jsonl path
     general_steps: int = 0           # that phase's steps, before the recipe's own budget (>= 1 with `general`)
+    length_groups: int | None = None # batches of similar length, from groups of this many batches (less padding); None: plain shuffle
 
     def check(self):
         if self.general is None:
@@ -81,7 +82,8 @@ class DistillSpec(Config):
 
     def config(self, seed: int) -> DistillConfig:
         "The stage's `DistillConfig`: the named recipe with this budget and the run's seed, after the general phase if any."
-        c = recipe(self.recipe, epochs=self.epochs, max_steps=self.max_steps, lr=self.lr, batch_size=self.batch_size, seed=seed)
+        c = recipe(self.recipe, epochs=self.epochs, max_steps=self.max_steps, lr=self.lr, batch_size=self.batch_size, seed=seed,
+                   length_groups=self.length_groups)
         if self.general is None: return c
         return dataclasses.replace(c, phases=(general_phase(c, self.general, self.general_steps), *c.phases))
 

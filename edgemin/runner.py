@@ -152,7 +152,8 @@ _STAGE_FNS = {'distill': _distill_stage, 'prune': _prune_stage, 'quantize': _qua
 # %% ../nbs/17_runner.ipynb #18218e2f
 # Fields added to the configuration after runs were written, each with the value that reproduces what EdgeMIN did
 # before it existed: a run directory whose config.json lacks one resumes under a configuration that has that value.
-_ADDED_FIELDS = {'prune.vocab_split': False, 'quantize.int8_attention': False, 'quantize.fuse': False, 'profile.tune_session': False}
+_ADDED_FIELDS = {'prune.vocab_split': False, 'quantize.int8_attention': False, 'quantize.fuse': False, 'profile.tune_session': False,
+                 'finetune.length_groups': None, 'distill.length_groups': None}
 
 def _with_added_fields(config: dict) -> tuple[dict, set[str]]:
     "A stored configuration with its missing `_ADDED_FIELDS` set to their earlier behaviour, and the keys so set."

@@ -34,12 +34,14 @@ class FinetuneConfig(Config):
     seed: int = 0                     # seeds the head init, dropout and the shuffling order
     mixed_precision: Literal['auto', 'no', 'fp16', 'bf16'] = 'auto'  # 'auto': bf16/fp16 on a GPU, none on a CPU
     keep_best: bool = True            # return the weights of the best evaluation, not the last
+    length_groups: int | None = None  # shuffle in groups of this many batches, each sorted by length: less padding (None: plain shuffle)
 
     def check(self):
         self.require(epochs=self.epochs > 0, max_steps=self.max_steps is None or self.max_steps >= 1, lr=self.lr > 0,
                      batch_size=self.batch_size >= 1, eval_batch_size=self.eval_batch_size >= 1, weight_decay=self.weight_decay >= 0,
                      warmup_ratio=0 <= self.warmup_ratio < 1, max_grad_norm=self.max_grad_norm >= 0,
-                     mixed_precision=self.mixed_precision in ('auto', 'no', 'fp16', 'bf16'))
+                     mixed_precision=self.mixed_precision in ('auto', 'no', 'fp16', 'bf16'),
+                     length_groups=self.length_groups is None or self.length_groups >= 1)
 
 # %% ../nbs/06_train.ipynb #83b41705
 def by_length(ds) -> np.ndarray:
@@ -153,7 +155,7 @@ def train(model,                        # the model to train (trained in place: 
     set_seed(cfg.seed)
     model.train()
     acc = Accelerator(mixed_precision=_mixed_precision(cfg.mixed_precision))
-    loader = data.loader('train', cfg.batch_size, shuffle=True, seed=cfg.seed, keep_idx=keep_idx)
+    loader = data.loader('train', cfg.batch_size, shuffle=True, seed=cfg.seed, keep_idx=keep_idx, length_groups=cfg.length_groups)
     per_epoch = len(loader)
     total = cfg.max_steps or max(1, math.ceil(cfg.epochs * per_epoch))
     extra = torch.nn.ModuleList(modules)
