@@ -77,3 +77,19 @@ def test_the_real_offline_mpnet_teacher(glue_dir, tmp_path):
     b = _batch(data, 4)
     onnx = OnnxClassifier(export_onnx(s, tmp_path/'s.onnx'), s.config)
     torch.testing.assert_close(torch.as_tensor(onnx(**b).logits), s(**b).logits, rtol=1e-4, atol=1e-4)
+
+def test_the_pipeline_and_the_explorers_run_on_an_mpnet_teacher(tmp_path):
+    "`edgemin.runner.run` end to end from a tiny MPNet teacher (every stage, the report, the bundle); both explorers open the run."
+    from edgemin.runner import tiny_setup, run
+    from edgemin.runconfig import RunConfig
+    from edgemin.data import TINY_WORDS, tiny_tokenizer
+    from edgemin.viz import explore_relations, explore_head_importance
+    cfg = tiny_setup(tmp_path)
+    tk = tiny_tokenizer(list(TINY_WORDS))
+    cfg['teacher'] = str(save_model(tiny_model('mpnet', layers=4, hidden=64, heads=4, ffn=128, vocab=len(tk)), tmp_path/'tiny-mpnet', tk))
+    cfg['prune']['vocab'] = False
+    run(RunConfig.from_dict(cfg), tmp_path/'run', progress=False)
+    assert (tmp_path/'run'/'report.md').is_file() and (tmp_path/'run'/'quantize'/'model.onnx').is_file()
+    pruned = load_model(tmp_path/'run'/'prune')
+    assert pruned.config.model_type == 'mpnet' and sum(shapes(pruned)['heads']) < 2 * 4
+    explore_relations(str(tmp_path/'run')); explore_head_importance(str(tmp_path/'run'))
