@@ -30,7 +30,7 @@ def run_command(args):
     cfg = load_config(_config_source(args), args.overrides)
     out = Path(args.out or Path('runs')/cfg.name)
     t0 = time.perf_counter()
-    rep = run(cfg, out)
+    rep = run(cfg, out, checkpoint_every=getattr(args, 'checkpoint_every', 0))
     print(rep.table())
     print(f"report: {out/'report.md'} ({time.perf_counter() - t0:.0f} s)")
     return rep
@@ -396,6 +396,9 @@ def _pipeline_commands(sub, command: str | None = None):
     r.add_argument('config', nargs='?', help='YAML / JSON config file')
     r.add_argument('--preset', help='a named configuration: sst2-offline, sst2-distilbert, mrpc, rte, qqp, mnli')
     r.add_argument('--out', help='run directory (default runs/NAME)')
+    r.add_argument('--checkpoint-every', type=int, default=0, metavar='N',
+                   help='save the training state every N steps of the teacher fine-tuning and the distillation, so an '
+                        'interrupted run resumes inside the stage (default 0: resume from the last finished stage)')
     r.add_argument('overrides', nargs='*', default=[], help='key=value overrides, e.g. prune.heads=0.4')
     r.set_defaults(func=run_command)
     for cmd, fn, hlp in (('sweep', sweep_command, 'a grid of runs with Pareto fronts'),

@@ -4,12 +4,13 @@
 
 # %% ../nbs/10_distill.ipynb #68ff7f0a
 from __future__ import annotations
-import copy, dataclasses, json, math, os, time
+import copy, dataclasses, json, math, os, shutil, time
 from pathlib import Path
 from dataclasses import dataclass, field, asdict
 from typing import ClassVar, Literal, Sequence
 
 import numpy as np
+from safetensors.torch import load_file, save_file
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -784,6 +785,8 @@ def distill(student: nn.Module,             # the student (not modified): `make_
             config: DistillConfig = DistillConfig(),
             progress: bool = True,
             teacher_dev: dict | None = None, # the teacher's dev metrics if already known (skips evaluating it)
+            checkpoint: str | Path | None = None,  # a directory: resume an interrupted run from it (finished phases, then `train`'s state)
+            checkpoint_every: int = 0,       # steps between saved training states (0: only finished phases are kept)
            ):
     "Distill `teacher` into a copy of `student` on `data`; returns the trained student and a `DistillRecord`."
     _check_pair(teacher, student, data)
@@ -794,8 +797,18 @@ def distill(student: nn.Module,             # the student (not modified): `make_
     rec = DistillRecord(data.task.name, config.to_dict(), teacher_dev,
                         params={'teacher': sum(p.numel() for p in teacher.parameters()),
                                 'student': sum(p.numel() for p in student.parameters())})
-    seen = 0
+    seen, ck = 0, Path(checkpoint) if checkpoint is not None else None
+    stamp = {'config': config.to_dict(), 'data': data.fingerprint()}
     for i, p in enumerate(config.phases):
+        pdir = ck/f'phase{i + 1}' if ck is not None else None
+        if pdir is not None and (pdir/'done.json').is_file():   # finished before the run was interrupted: its weights and record
+            done = json.loads((pdir/'done.json').read_text())
+            if {k: done.get(k) for k in stamp} != json.loads(json.dumps(stamp)):
+                raise ModelError(f"{pdir} holds a finished phase of another distillation (config or data differ): delete {ck} to start over")
+            student.load_state_dict(load_file(str(pdir/'done.safetensors')))
+            rec.phases.append(done['record']); rec.seconds_per_step.append(done['seconds_per_step']); rec.general += done['general']
+            seen += done['record']['samples_per_s'] * done['record']['wall_time_s']
+            continue
         torch.manual_seed(config.seed + i)
         losses = [OBJECTIVES[o.kind][1](o, teacher, student) for o in p.objectives]
         pdata = data
@@ -812,15 +825,22 @@ def distill(student: nn.Module,             # the student (not modified): `make_
             pc = dataclasses.replace(pc, keep_best=False)
         student, prec = train(student, pdata, pc, loss_fn=fn, modules=tuple(losses), progress=progress,
                               desc=f'Distilling ({i + 1}/{len(config.phases)}: {"+".join(o.kind for o in p.objectives)})',
-                              keep_idx=True)
+                              keep_idx=True, checkpoint=pdir, checkpoint_every=checkpoint_every)
         rec.phases.append(prec.to_dict())
         rec.seconds_per_step.append(round(prec.wall_time_s / max(prec.steps, 1), 4))
-        if p.data is not None: rec.general.append({'phase': i + 1, 'source': p.data, 'sentences': len(pdata.encoded['train']), 'steps': prec.steps})
+        general = [{'phase': i + 1, 'source': p.data, 'sentences': len(pdata.encoded['train']), 'steps': prec.steps}] if p.data is not None else []
+        rec.general += general
         seen += prec.samples_per_s * prec.wall_time_s
+        if pdir is not None and i + 1 < len(config.phases):     # a later phase may be interrupted: keep this one's result
+            pdir.mkdir(parents=True, exist_ok=True)
+            save_file({k: v.detach().contiguous().cpu() for k, v in student.state_dict().items()}, str(pdir/'done.safetensors'))
+            (pdir/'done.json').write_text(json.dumps({**stamp, 'record': rec.phases[-1], 'seconds_per_step': rec.seconds_per_step[-1],
+                                                      'general': general}, default=str))
     rec.dev = evaluate(student, data, batch_size=config.eval_batch_size)
     main = data.task.main_metric
     rec.retention = rec.dev[main] / teacher_dev[main] if teacher_dev[main] else float('nan')
     rec.wall_time_s = round(time.perf_counter() - t0, 2)
     rec.samples_per_s = round(seen / max(rec.wall_time_s, 1e-9), 2)
     student.config.edgemin_distilled = {'task': data.task.name, 'recipe': [[o.kind for o in p.objectives] for p in config.phases]}
+    if ck is not None: shutil.rmtree(ck, ignore_errors=True)   # finished: nothing left to resume
     return student, rec

@@ -39,6 +39,7 @@ class Context:
     root: Path
     teacher: torch.nn.Module | None = None
     progress: bool = True
+    checkpoint_every: int = 0        # training steps between saved states of a long stage (an interrupted run resumes inside it)
 
 def _profile(model, ctx: Context) -> dict:
     "The stage's measurements (see `edgemin.profile.profile`)."
@@ -128,14 +129,15 @@ def _teacher_stage(_, ctx: Context):
     t = loaded = load_teacher(ctx.cfg.teacher, task=ctx.data.task, seed=ctx.cfg.seed)
     if t.config.edgemin_has_task_head:
         return t, TeacherRecord(False, ctx.cfg.teacher, note='the checkpoint already has a head for this task')
-    t, rec = finetune_teacher(ctx.cfg.teacher, ctx.data, ctx.cfg.finetune, progress=ctx.progress)
+    t, rec = finetune_teacher(ctx.cfg.teacher, ctx.data, ctx.cfg.finetune, progress=ctx.progress, checkpoint_every=ctx.checkpoint_every)
     return t, TeacherRecord(True, ctx.cfg.teacher, finetune=rec, initialised=list(getattr(loaded.config, 'edgemin_initialised', []) or []))
 
 def _distill_stage(model, ctx: Context):
     s = ctx.cfg.student
     student = make_student(model, layers=s.layers, hidden=s.hidden, heads=s.heads, ffn=s.ffn, init=s.init, width=s.width,
                            data=ctx.data, seed=ctx.cfg.seed)
-    out, rec = distill(student, ctx.teacher, ctx.data, ctx.cfg.distill.config(ctx.cfg.seed), progress=ctx.progress)
+    out, rec = distill(student, ctx.teacher, ctx.data, ctx.cfg.distill.config(ctx.cfg.seed), progress=ctx.progress,
+                       checkpoint=ctx.root/'.distill-state', checkpoint_every=ctx.checkpoint_every)
     return out, rec
 
 def _prune_stage(model, ctx: Context):
@@ -259,7 +261,9 @@ def check_before_work(cfg: RunConfig):
     return tok
 
 # %% ../nbs/17_runner.ipynb #78e2e46f
-def run(config: RunConfig, out: str | Path, progress: bool = True) -> 'Report':
+def run(config: RunConfig, out: str | Path, progress: bool = True,
+        checkpoint_every: int = 0,       # steps between saved training states of the teacher's fine-tuning and the distillation (0: none)
+       ) -> 'Report':
     "Run the pipeline in directory `out` (resuming after the last completed stage); returns the `Report`."
     cfg, root = config, Path(out)
     tok = check_before_work(cfg)                             # reads only: nothing is written before the checks pass
@@ -276,7 +280,7 @@ def run(config: RunConfig, out: str | Path, progress: bool = True) -> 'Report':
         if d.heldout:                                        # checkpoints, recovery and budgets are chosen on it, never on dev
             try: data = data.holdout(d.heldout, seed=d.seed)
             except DataError as e: raise DataError(f"data.heldout={d.heldout}: {e}") from None
-        ctx = Context(cfg, data, root, progress=progress)
+        ctx = Context(cfg, data, root, progress=progress, checkpoint_every=checkpoint_every)
         ctx.teacher, _ = _stage('teacher', ctx, _teacher_stage, None)
         model = ctx.teacher
         for s in cfg.stages: model, _ = _stage(s, ctx, _STAGE_FNS[s], model)

@@ -116,6 +116,7 @@ def finetune_teacher(checkpoint,                        # Hub id, local director
                      config: FinetuneConfig = FinetuneConfig(),
                      cache: str | Path | None = None,   # cache directory; default `cache_dir()`; False turns caching off
                      progress: bool = True,
+                     checkpoint_every: int = 0,          # steps between saved training states beside the cache entry (0: none); a rerun resumes
                     ):
     "A fine-tuned teacher for `data`'s task: from the cache if this exact run was done before, else trained and cached."
     root = None if cache is False else Path(cache or cache_dir())/'teachers'
@@ -127,7 +128,9 @@ def finetune_teacher(checkpoint,                        # Hub id, local director
         rec.cache, rec.path = 'hit', str(path)
         return load_model(path), rec
     model = load_teacher(checkpoint, task=data.task, seed=config.seed)
-    model, rec = finetune(model, data, config, progress=progress)
+    state = root/f'.{path.name}.state' if path is not None else None        # an interrupted fine-tuning resumes from here
+    model, rec = finetune(model, data, config, progress=progress, checkpoint=state, checkpoint_every=checkpoint_every)
+    if state is not None: shutil.rmtree(state, ignore_errors=True)
     rec.cache = 'miss' if path else None
     if path is not None:
         for stale in root.glob(f'.{path.name}.tmp-*'): shutil.rmtree(stale, ignore_errors=True)

@@ -4,8 +4,9 @@
 
 # %% ../nbs/06_train.ipynb #1746d3e3
 from __future__ import annotations
-import copy, math, time
+import copy, math, os, time
 from dataclasses import dataclass, field, asdict
+from pathlib import Path
 from typing import Literal
 
 import numpy as np
@@ -17,7 +18,8 @@ from .data import TaskData, compute_metrics, get_task, make_loader
 from .vocab import data_for
 
 # %% auto #0
-__all__ = ['FinetuneConfig', 'by_length', 'predict', 'score', 'evaluate', 'FinetuneRecord', 'task_loss', 'train', 'finetune']
+__all__ = ['STATE_FILE', 'FinetuneConfig', 'by_length', 'predict', 'score', 'evaluate', 'FinetuneRecord', 'task_loss', 'train',
+           'finetune']
 
 # %% ../nbs/06_train.ipynb #f1dfd4d3
 @dataclass(frozen=True)
@@ -137,6 +139,25 @@ def task_loss(model, batch) -> tuple[torch.Tensor, dict]:
     return loss, {'task': loss.detach()}
 
 # %% ../nbs/06_train.ipynb #33177a3f
+STATE_FILE = 'train_state.pt'
+
+def _save_state(path: Path, state: dict):
+    "Write a training state atomically: a kill in the middle of writing leaves the previous state."
+    tmp = path.with_suffix('.tmp'); torch.save(state, tmp); os.replace(tmp, path)
+
+def _load_state(folder: Path | None, cfg: FinetuneConfig, data: TaskData) -> dict | None:
+    "The training state saved in `folder` by an interrupted `train` of the same config and data, or None."
+    f = folder/STATE_FILE if folder is not None else None
+    if f is None or not f.is_file(): return None
+    try: st = torch.load(f, weights_only=True)             # tensors, numbers, strings and containers only: nothing is unpickled
+    except Exception as e:
+        raise ModelError(f"{f}: not a readable training state ({type(e).__name__}: {str(e).splitlines()[0][:200] if str(e) else ''}); "
+                         "delete it to train from the start") from None
+    if st.get('config') != cfg.to_dict() or st.get('data') != data.fingerprint():
+        raise ModelError(f"{f} holds the state of a training run with another configuration or other data: "
+                         "delete it (or use another directory) to train from the start")
+    return st
+
 def train(model,                        # the model to train (trained in place: callers pass a copy)
           data: TaskData,               # needs a 'train' split and an evaluation split
           config: FinetuneConfig,
@@ -145,13 +166,17 @@ def train(model,                        # the model to train (trained in place: 
           progress: bool = True,
           desc: str = 'Training',
           keep_idx: bool = False,       # pass each batch's example indices to `loss_fn` as batch['idx']
+          checkpoint: str | Path | None = None,  # a directory: resume from the state an interrupted run left there, and leave one
+          checkpoint_every: int = 0,    # steps between saved states (0: never save; resuming still works)
          ):
     "The shared training loop of fine-tuning and distillation; returns the model (best weights) and a record."
     from accelerate import Accelerator
     from accelerate.utils import set_seed
     from transformers import get_linear_schedule_with_warmup
     if 'train' not in data.encoded: raise ValueError(f"{data.task.name}: training needs a 'train' split; loaded: {list(data.encoded)}")
-    cfg = config
+    if checkpoint_every < 0: raise ValueError(f"checkpoint_every must be >= 0 steps, got {checkpoint_every}")
+    cfg, folder = config, Path(checkpoint) if checkpoint is not None else None
+    state = _load_state(folder, cfg, data)
     set_seed(cfg.seed)
     model.train()
     acc = Accelerator(mixed_precision=_mixed_precision(cfg.mixed_precision))
@@ -165,12 +190,31 @@ def train(model,                        # the model to train (trained in place: 
     rec = FinetuneRecord(data.task.name, cfg.to_dict(), data.fingerprint(), len(data.encoded['train']), device=str(acc.device),
                          dev_truncated=data.truncated(), selected_on=data.select_split)
     main = data.task.main_metric
-    best_state, step, t0, seen = None, 0, time.perf_counter(), 0
-    bar = tqdm(total=total, desc=f'{desc} {data.task.name}', disable=bar_off(progress) or not acc.is_local_main_process)
+    best_state, step, t0, seen, before, skip = None, 0, time.perf_counter(), 0, 0.0, 0
+    losses, parts = [], {}
+    if state is not None:                                  # resume: the weights, optimizer, schedule and records of the saved step
+        acc.unwrap_model(model).load_state_dict(state['model']); extra.load_state_dict(state['extra'])
+        opt.load_state_dict(state['opt']); sched.load_state_dict(state['sched'])
+        step, seen, before, best_state = state['step'], state['seen'], state['wall_time_s'], state['best_state']
+        rec.history, rec.step_losses, rec.best = state['history'], state['step_losses'], state['best']
+        losses, parts = state['losses'], state['parts']
+        for _ in range(step // per_epoch):                 # replay the finished epochs' shuffles, so the data order is the same
+            for _ in loader: pass
+        skip = step % per_epoch
+        torch.set_rng_state(state['rng'])                  # dropout continues as if never interrupted
+    def save():
+        _save_state(folder/STATE_FILE, {'config': cfg.to_dict(), 'data': data.fingerprint(), 'step': step, 'seen': seen,
+                                        'wall_time_s': before + time.perf_counter() - t0,
+                                        'model': acc.unwrap_model(model).state_dict(), 'extra': extra.state_dict(),
+                                        'opt': opt.state_dict(), 'sched': sched.state_dict(), 'best_state': best_state,
+                                        'history': rec.history, 'step_losses': rec.step_losses, 'best': rec.best,
+                                        'losses': losses, 'parts': parts, 'rng': torch.get_rng_state()})
+    if folder is not None and checkpoint_every: folder.mkdir(parents=True, exist_ok=True)
+    bar = tqdm(total=total, initial=step, desc=f'{desc} {data.task.name}', disable=bar_off(progress) or not acc.is_local_main_process)
     while step < total:
         model.train(); extra.train()
-        losses, parts = [], {}
         for batch in loader:
+            if skip: skip -= 1; continue                   # batches the interrupted run had already trained on
             loss, comp = loss_fn(model, batch)
             acc.backward(loss)
             if cfg.max_grad_norm > 0: acc.clip_grad_norm_(list(model.parameters()) + list(extra.parameters()), cfg.max_grad_norm)
@@ -179,6 +223,7 @@ def train(model,                        # the model to train (trained in place: 
             for k, v in comp.items(): parts.setdefault(k, []).append(float(v))
             bar.update(1); bar.set_postfix(loss=f'{np.mean(losses[-20:]):.4f}')
             if step >= total: break
+            if checkpoint_every and folder is not None and step % checkpoint_every == 0 and step % per_epoch: save()
         dev = evaluate(acc.unwrap_model(model), data, batch_size=cfg.eval_batch_size)
         sel = dev if rec.selected_on == data.eval_split else evaluate(acc.unwrap_model(model), data, rec.selected_on, cfg.eval_batch_size)
         rec.history.append({'epoch': round(step / per_epoch, 4), 'step': step, 'train_loss': float(np.mean(losses)),
@@ -186,24 +231,31 @@ def train(model,                        # the model to train (trained in place: 
         if not rec.best or sel[main] > rec.best['select'][main]:
             rec.best = rec.history[-1]
             if cfg.keep_best: best_state = {k: v.detach().cpu().clone() for k, v in acc.unwrap_model(model).state_dict().items()}
+        losses, parts = [], {}
+        if checkpoint_every and folder is not None and step < total: save()      # an epoch's end: its evaluation is kept too
     bar.close()
-    rec.steps, rec.wall_time_s = step, round(time.perf_counter() - t0, 2)
+    rec.steps, rec.wall_time_s = step, round(before + time.perf_counter() - t0, 2)
     rec.samples_per_s = round(seen / max(rec.wall_time_s, 1e-9), 2)
     out = acc.unwrap_model(model)
     if cfg.keep_best and best_state is not None: out.load_state_dict(best_state)
     acc.free_memory()
+    if folder is not None: (folder/STATE_FILE).unlink(missing_ok=True)       # done: nothing left to resume
     return out.cpu().eval(), rec
+
 
 # %% ../nbs/06_train.ipynb #8fdf0e90
 def finetune(model,                     # a sequence classifier (not modified)
              data: TaskData,            # from `prepare`; needs a 'train' split and an evaluation split
              config: FinetuneConfig = FinetuneConfig(),
              progress: bool = True,     # show progress bars
+             checkpoint: str | Path | None = None,  # resume an interrupted run from this directory, and keep its state there (see `train`)
+             checkpoint_every: int = 0, # steps between saved states (0: never save)
             ):
     "Fine-tune a copy of `model` on `data`; returns the trained model and a `FinetuneRecord`."
     if model.config.num_labels != data.task.num_labels:
         raise ModelError(f"the model has {model.config.num_labels} outputs, task {data.task.name} needs {data.task.num_labels}")
-    out, rec = train(copy.deepcopy(model), data, config, progress=progress, desc='Fine-tuning')
+    out, rec = train(copy.deepcopy(model), data, config, progress=progress, desc='Fine-tuning', checkpoint=checkpoint,
+                     checkpoint_every=checkpoint_every)
     out.config.edgemin_finetuned = True
     out.config.edgemin_task = data.task.name
     out.config.edgemin_has_task_head = True
