@@ -803,7 +803,7 @@ def distill(student: nn.Module,             # the student (not modified): `make_
         pdir = ck/f'phase{i + 1}' if ck is not None else None
         if pdir is not None and (pdir/'done.json').is_file():   # finished before the run was interrupted: its weights and record
             done = json.loads((pdir/'done.json').read_text())
-            if {k: done.get(k) for k in stamp} != json.loads(json.dumps(stamp)):
+            if {k: done.get(k) for k in stamp} != json.loads(json.dumps(stamp, default=str)):
                 raise ModelError(f"{pdir} holds a finished phase of another distillation (config or data differ): delete {ck} to start over")
             student.load_state_dict(load_file(str(pdir/'done.safetensors')))
             rec.phases.append(done['record']); rec.seconds_per_step.append(done['seconds_per_step']); rec.general += done['general']
@@ -834,8 +834,9 @@ def distill(student: nn.Module,             # the student (not modified): `make_
         if pdir is not None and i + 1 < len(config.phases):     # a later phase may be interrupted: keep this one's result
             pdir.mkdir(parents=True, exist_ok=True)
             save_file({k: v.detach().contiguous().cpu() for k, v in student.state_dict().items()}, str(pdir/'done.safetensors'))
-            (pdir/'done.json').write_text(json.dumps({**stamp, 'record': rec.phases[-1], 'seconds_per_step': rec.seconds_per_step[-1],
-                                                      'general': general}, default=str))
+            (pdir/'done.tmp').write_text(json.dumps({**stamp, 'record': rec.phases[-1], 'seconds_per_step': rec.seconds_per_step[-1],
+                                                     'general': general}, default=str))
+            os.replace(pdir/'done.tmp', pdir/'done.json')      # the marker last, in one rename: a half-written phase is not 'done'
     rec.dev = evaluate(student, data, batch_size=config.eval_batch_size)
     main = data.task.main_metric
     rec.retention = rec.dev[main] / teacher_dev[main] if teacher_dev[main] else float('nan')
