@@ -355,9 +355,11 @@ def padding_(lines: list):
     lines += ["### Padding in training (`bench/padding.py`)", '']
     if not p: lines += ['Not yet run.', '']; return
     g = p['groups'][0]
-    lines += [f"Token positions a training epoch runs per real token at batch {p['batch_size']} ([details](bench/results/padding.md); counted, "
-              f"not timed): plain shuffling against `length_groups={g}` (opt-in, `FinetuneConfig` / `DistillConfig` / `distill.length_groups`): "
-              + '; '.join(f"{w['setting']} {w['plain']:.2f}× → {w[f'groups_{g}']:.2f}×" for w in p['rows']) + '.', '']
+    lines += [f"Token positions a training epoch runs per real token at batch {p['batch_size']} ([details](bench/results/padding.md); counted), "
+              f"plain shuffling against `length_groups={g}` (opt-in, `FinetuneConfig` / `DistillConfig` / `distill.length_groups`): "
+              + '; '.join(f"{w['setting']} {w['plain']:.2f}× → {w[f'groups_{g}']:.2f}×" for w in p['rows']) + '.'
+              + (lambda t: '' if not t else ' Timed on SST-2 10% (offline teacher fine-tuning, ' + f"{t['steps']} steps, {t['rounds']} interleaved rounds, "
+                 + f"{_machine(t['environment'])}): " + ', '.join(f"{k} {statistics.median(v):.3f} s/step" for k, v in t['s_per_step'].items()) + '.')(p.get('timed')), '']
 
 def section() -> str:
     lines = [START, '', 'Every figure below is read from `bench/results/*.json` by `python bench/readme.py`; `make bench` reruns the '
