@@ -34,7 +34,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))     # the shared helpers beside this script, from any directory
 from settings import ROOT, RESULTS, SETTINGS, HEADLINE, RECIPE_DIRS, RECIPE_LABELS, FINAL, PRUNED, default_steps, pipeline_dir, recipe_of
 from common import task_data, teacher_dir, write_atomic, edgemin_config, compare_work
-from tables import margin_kept
+from tables import margin_kept, path_dev
 from edgemin.data import get_task, compute_metrics
 from edgemin.checkpoint import load_model, save_model
 from edgemin.distill import make_student
@@ -218,12 +218,11 @@ def torch_paths_note(sname: str, m: str) -> list[str]:
     tp = json.loads(f.read_text())['settings'].get(sname) if f.is_file() else None
     if not tp: return []
     p, eager = tp['paths'], tp['paths']['fp32 eager']['median_ms']['1x128']
-    dev = lambda o: o['dev'] if 'dev' in o else p[o['same_as']]['dev']
     best = {}                                # the fastest path of each precision
     for n, o in p.items():
         k = n.split(' ')[0]
         if k not in best or o['median_ms']['1x128'] < p[best[k]]['median_ms']['1x128']: best[k] = n
-    said = '; '.join(f"{n} {eager / p[n]['median_ms']['1x128']:.1f}× (dev {m} {dev(p[n]):.4f})" for n in best.values())
+    said = '; '.join(f"{n} {eager / p[n]['median_ms']['1x128']:.1f}× (dev {m} {path_dev(p, n):.4f})" for n in best.values())
     return [f"The PyTorch rows above run eagerly. PyTorch's fastest CPU path for the same teacher in each precision, at batch 1 × 128 "
             f"tokens, as many times faster than eager fp32: {said} (`python bench/torch_paths.py --setting {sname}`, "
             f"{tp['environment']['cpu']}, {tp['updated']}; bench/results/torch_paths.md). Against PyTorch at its fastest, the × faster "

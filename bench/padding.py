@@ -5,16 +5,15 @@ of the offline teacher on SST-2's 10% subset each way, interleaved (run it alone
 
     python bench/padding.py --timed-steps 60     # results: bench/results/padding.json and padding.md
 """
-import argparse, datetime, json, sys
+import argparse, datetime, json, os, sys, time
 from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))     # the shared helpers beside this script, from any directory
 import numpy as np
 from settings import RESULTS, SETTINGS
 from common import write_atomic, task_data
-from edgemin.data import LengthGroupedBatches
+from edgemin.data import LengthGroupedBatches, token_lengths
 from edgemin.train import FinetuneConfig, train
 from edgemin.teacher import load_teacher
-import time, os
 from edgemin.profile import environment
 
 def positions(lengths: np.ndarray, batches) -> int:
@@ -31,7 +30,7 @@ def main(argv=None):
     for sname, (task, _, frac) in SETTINGS.items():
         if sname.endswith('teacher10'): continue                   # the same compression data as sst2
         d = task_data(task, frac)
-        L = np.array([len(x) for x in d.encoded['train']['input_ids']])
+        L = token_lengths(d.encoded['train'])
         rng = np.random.default_rng(0)
         plain = [list(b) for b in np.array_split(rng.permutation(len(L)), int(np.ceil(len(L) / args.batch_size)))]
         row = dict(setting=sname, task=task, examples=len(L), real_tokens=int(L.sum()), plain=positions(L, plain) / L.sum())

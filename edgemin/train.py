@@ -14,7 +14,7 @@ import torch
 from tqdm.auto import tqdm
 
 from .config import Config, DataError, ModelError, bar_off
-from .data import TaskData, compute_metrics, get_task, make_loader
+from .data import TaskData, compute_metrics, get_task, make_loader, token_lengths
 from .vocab import data_for
 
 # %% auto #0
@@ -48,8 +48,7 @@ class FinetuneConfig(Config):
 # %% ../nbs/06_train.ipynb #83b41705
 def by_length(ds) -> np.ndarray:
     "Indices of the tokenized examples `ds` from the longest to the shortest (ties keep their order)."
-    import pyarrow.compute as pc
-    return np.argsort(-np.asarray(pc.list_value_length(ds.with_format('arrow')['input_ids'])), kind='stable')
+    return np.argsort(-token_lengths(ds), kind='stable')
 
 def predict(model, data: TaskData, split: str, batch_size: int = 128, progress: bool = False,
             sort: bool = True,      # batch examples of similar length (fewer pad tokens); results come back in the split's order
