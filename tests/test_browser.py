@@ -139,8 +139,9 @@ def test_explorers_in_jupyterlab(browser, lab):
     handle.focus()
     for _ in range(5): handle.press('ArrowLeft')          # 50% -> 25% of the heads, in 5-point steps
     changed(page, heads, h0, 'moving the prune-fraction slider')
-    page.wait_for_function("([el, old]) => el.innerText !== old", arg=[heads.locator('.widget-html').first.element_handle(), s0],
-                           timeout=30_000)
+    # five key presses are five updates: wait for the last one, not the first change (the kernel may still be behind)
+    page.wait_for_function("([el, old]) => el.innerText !== old && el.innerText.includes('2 of 8 heads removed')",
+                           arg=[heads.locator('.widget-html').first.element_handle(), s0], timeout=30_000)
     assert '2 of 8 heads removed' in heads.locator('.widget-html').first.inner_text()
     heads.screenshot(path=str(ART/'03-head-importance-operated.png'))
 
