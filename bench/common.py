@@ -19,26 +19,28 @@ from edgemin.runconfig import RunConfig, DataSpec, StudentSpec, DistillSpec, Pru
 # which takes most of the budget on a 2-core CPU.
 TEACHER_BASE = dict(lr=1e-4, eval_batch_size=128, weight_decay=0.01, warmup_ratio=0.1, max_grad_norm=1.0, seed=0)
 
-def teacher_recipe(task: str, frac: float) -> dict:
-    "Epochs and batch size of the teacher fine-tuned on `frac` of `task`'s training data."
+def teacher_recipe(task: str, frac: float, checkpoint: str = 'minilm-l6') -> dict:
+    "Epochs, batch size (and where they differ from TEACHER_BASE, learning rate and batching) of the teacher fine-tuned on `frac` of `task`."
+    if checkpoint == 'mpnet-base':      # BERT-base size: BERT's own fine-tuning settings (Devlin et al. 2019: batch 32, lr 2e-5, 3 epochs)
+        return dict(epochs=3.0, batch_size=32, lr=2e-5, length_groups=10, keep_best=False)   # the last epoch: nothing chosen on dev
     if frac < 1.0: return dict(epochs=5.0, batch_size=16)
     return dict(epochs=1.0 if task == 'sst2' else 2.0, batch_size=32)
 
 def glue_dir() -> str:
     return os.environ.get('EDGEMIN_GLUE_DIR') or str(ROOT.parent/'shared'/'data'/'glue')
 
-def task_data(task: str = 'sst2', fraction: float = 0.1, max_length: int = 128):
-    "The task's training subset (stratified, seed 0; `fraction=1.0` for all of it), tokenized for the offline teacher."
-    return prepare(task, 'minilm-l6', max_length=max_length, data_dir=glue_dir(),
+def task_data(task: str = 'sst2', fraction: float = 0.1, max_length: int = 128, checkpoint: str = 'minilm-l6'):
+    "The task's training subset (stratified, seed 0; `fraction=1.0` for all of it), tokenized for the offline teacher `checkpoint`."
+    return prepare(task, checkpoint, max_length=max_length, data_dir=glue_dir(),
                    train_fraction=None if fraction >= 1.0 else fraction, seed=0)
 
-def teacher_config(data, fraction: float = 0.1) -> FinetuneConfig:
+def teacher_config(data, fraction: float = 0.1, checkpoint: str = 'minilm-l6') -> FinetuneConfig:
     "bench/teacher.py's recipe for a subset (`fraction` < 1) or the whole training split."
-    return FinetuneConfig(**teacher_recipe(data.task.name, fraction), **TEACHER_BASE)
+    return FinetuneConfig(**{**TEACHER_BASE, **teacher_recipe(data.task.name, fraction, checkpoint)})
 
-def teacher(data, fraction: float = 0.1):
-    "The offline teacher fine-tuned on `data` with bench/teacher.py's recipe for that fraction (cached)."
-    return finetune_teacher('minilm-l6', data, teacher_config(data, fraction))[0]
+def teacher(data, fraction: float = 0.1, checkpoint: str = 'minilm-l6', checkpoint_every: int = 0):
+    "The offline teacher fine-tuned on `data` with bench/teacher.py's recipe for that fraction (cached; resumable with `checkpoint_every`)."
+    return finetune_teacher(checkpoint, data, teacher_config(data, fraction, checkpoint), checkpoint_every=checkpoint_every)[0]
 
 def student(teacher_model, data, steps: int = 600):
     "A 4x384 student (teacher layers 0, 1, 3, 4) distilled with EdgeMIN's MiniLMv2 recipe, cached."
@@ -51,21 +53,23 @@ def student(teacher_model, data, steps: int = 600):
 def write_atomic(path: Path, text: str):
     tmp = path.with_suffix(path.suffix + '.tmp'); tmp.write_text(text); tmp.replace(path)
 
-def teacher_dir(data, fraction: float = 0.1) -> Path:
-    "The cache directory of `teacher(data, fraction)` (fine-tuning it first if needed): a model directory for the pipeline."
+def teacher_dir(data, fraction: float = 0.1, checkpoint: str = 'minilm-l6') -> Path:
+    "The cache directory of `teacher(data, fraction, checkpoint)` (fine-tuning it first if needed, saving its state every 50 steps): a model directory for the pipeline."
     from edgemin.teacher import teacher_key
-    teacher(data, fraction)
-    path = cache_dir()/'teachers'/f"{data.task.name}-minilm-l6-{teacher_key('minilm-l6', data, teacher_config(data, fraction))}"
+    teacher(data, fraction, checkpoint, checkpoint_every=50)
+    path = cache_dir()/'teachers'/f"{data.task.name}-{checkpoint}-{teacher_key(checkpoint, data, teacher_config(data, fraction, checkpoint))}"
     if not (path/'record.json').is_file(): raise FileNotFoundError(f"expected the cached teacher at {path}")
     return path
 
-def edgemin_config(task, tdir, frac, args, stages=('distill', 'prune', 'quantize'), vocab=True, name='edgemin', recipe='minilmv2') -> RunConfig:
-    "EdgeMIN's recipe at compare.py's budget: MiniLMv2 then logit KD (or `recipe`), 40% of heads and 30% of FFN neurons, INT8."
+def edgemin_config(task, tdir, frac, args, stages=('distill', 'prune', 'quantize'), vocab=True, name='edgemin', recipe='minilmv2',
+                   student: dict | None = None, length_groups: int | None = None) -> RunConfig:
+    """EdgeMIN's recipe at compare.py's budget: MiniLMv2 then logit KD (or `recipe`), 40% of heads and 30% of FFN neurons, INT8;
+    `student`: make_student's shape (default 4 layers at the teacher's width); `length_groups`: batches grouped by length."""
     return RunConfig(name=name, task=task, teacher=str(tdir), stages=stages, seed=0,
                      data=DataSpec(data_dir=glue_dir(), train_fraction=None if frac >= 1.0 else frac,
                                    max_eval=64 if args.smoke else None),
-                     student=StudentSpec(layers=4),
-                     distill=DistillSpec(recipe=recipe, max_steps=args.steps, batch_size=32, lr=1e-4),
+                     student=StudentSpec(**(student or dict(layers=4))),
+                     distill=DistillSpec(recipe=recipe, max_steps=args.steps, batch_size=32, lr=1e-4, length_groups=length_groups),
                      prune=PruneSpec(heads=args.heads, ffn=args.ffn, vocab=vocab, recover_steps=args.recover_steps, recover_epochs=1.0),
                      quantize=QuantizeConfig(quantize_embeddings=True),
                      # compare.py times every model again, alike for all; the bundle keeps ONNX Runtime's defaults (as every

@@ -52,7 +52,7 @@ def finetune_all(args, results: dict, save):
     plan = [(f, t) for f in args.fractions for t in args.tasks]
     plan.sort(key=lambda ft: (ft[0], ft[1] == 'sst2'))          # small runs first, SST-2 100% last
     for frac, task in plan:
-        cfg = FinetuneConfig(**teacher_recipe(task, frac), **TEACHER_BASE)
+        cfg = FinetuneConfig(**{**TEACHER_BASE, **teacher_recipe(task, frac)})
         key = run_key(task, frac, args.checkpoint, cfg)
         if any(same_run(r, key) for r in results['runs']):
             print(f'skip {task} {frac:.0%}: already in results'); continue
