@@ -37,3 +37,36 @@ def __getattr__(name: str):
     raise AttributeError(f"module 'edgemin' has no attribute {name!r}")
 
 def __dir__(): return sorted([*globals(), *_API])
+
+# %% ../nbs/00_api.ipynb #d98a2cb6
+import sys as _sys
+
+def _register_with_transformers():
+    "Register EdgeMIN's model types with transformers' Auto classes; a failure warns and leaves transformers as it was."
+    mod = _sys.modules.get('edgemin.modeling')
+    if mod is not None and not hasattr(mod, 'register'): return     # being imported (it imports transformers): it registers when done
+    try:
+        import importlib
+        importlib.import_module('edgemin.modeling')     # registers its types on import
+    except Exception as e:      # never break the user's transformers import over it
+        import warnings
+        warnings.warn(f"EdgeMIN could not register its model types with transformers ({type(e).__name__}: {e}); "
+                      "load EdgeMIN checkpoints with edgemin.load_model")
+
+class _WhenAutoModelsLoad:
+    "A meta-path finder that runs `_register_with_transformers` right after transformers' Auto model module is imported, then leaves."
+    target = 'transformers.models.auto.modeling_auto'
+    def find_spec(self, name, path=None, target=None):
+        if name != self.target: return None
+        import importlib.util
+        if self in _sys.meta_path: _sys.meta_path.remove(self)
+        spec = importlib.util.find_spec(name)
+        if spec is not None and hasattr(spec.loader, 'exec_module'):
+            run = spec.loader.exec_module
+            def exec_module(module):
+                run(module); _register_with_transformers()
+            spec.loader.exec_module = exec_module
+        return spec
+
+if _WhenAutoModelsLoad.target in _sys.modules: _register_with_transformers()
+elif not any(isinstance(f, _WhenAutoModelsLoad) for f in _sys.meta_path): _sys.meta_path.insert(0, _WhenAutoModelsLoad())

@@ -8,7 +8,8 @@ import json, shutil
 from pathlib import Path
 
 from .config import ModelError
-from .checkpoint import atomic_dir
+from .modeling import plain_dict
+from .checkpoint import hub_metadata, card_header, atomic_dir
 from .vocab import tokenizer_for
 from .runtime import OnnxClassifier, RUNTIME_FILE
 from .profile import max_positions
@@ -68,7 +69,9 @@ def write_bundle(model: OnnxClassifier, folder: Path, tokenizer, record: Quantiz
     if not isinstance(model, OnnxClassifier): raise ModelError("a bundle holds an ONNX Runtime model: quantize with backend='onnxruntime'")
     n = bundle_length(model, tokenizer, max_length)
     shutil.copyfile(model.onnx_path, folder/'model.onnx')
-    model.config.to_json_file(folder/'config.json', use_diff=False)      # complete: labels even when they are the defaults
+    # complete (labels even when they are the defaults), under the family's plain model type: runtimes that read only
+    # config.json (Optimum, transformers.js) know that one, and the ONNX graph holds the shapes
+    (folder/'config.json').write_text(json.dumps(plain_dict(model.config), indent=2, sort_keys=True) + '\n')
     tok = tokenizer_for(model, tokenizer)                                 # trimmed to the kept tokens when the model reads text that way
     old, tok.model_max_length = tok.model_max_length, n                   # the saved tokenizer truncates where the snippet does
     try: tok.save_pretrained(folder)
@@ -118,7 +121,9 @@ def model_card(model: OnnxClassifier, record: QuantizeRecord | None, profile: di
     labels = ', '.join(f'`{v}`' for v in c.id2label.values())
     regression = t is not None and t.is_regression
     task = (f" that {'scores' if regression else 'tells'} {t.description}" if t and t.description else '')
-    lines = [f"# {t.name.upper() if t else 'Text'} {'regressor' if regression else 'classifier'} ({kind} ONNX), made with EdgeMIN", '',
+    # the Hub's metadata: ONNX Runtime runs it (no transformers library_name: transformers cannot load an ONNX file)
+    meta = hub_metadata(c, None, record.dev if record else None, ('onnx', kind.lower()) if record else ('onnx',))
+    lines = [card_header(meta) + f"# {t.name.upper() if t else 'Text'} {'regressor' if regression else 'classifier'} ({kind} ONNX), made with EdgeMIN", '',
              f"A {len(s['heads']) if s.get('heads') else c.num_hidden_layers}-layer transformer encoder"
              + (f" of {params / 1e6:.1f}M parameters" if params else '') + f" ({'; '.join(shape)}){task}."
              + ('' if regression else f" It answers with one of {labels}."), '']

@@ -10,14 +10,17 @@ from pathlib import Path
 
 from .config import ModelError
 from .data import resolve_checkpoint
-from .models import arch_for, layers, shapes, slice_layer, slice_hidden
-from .vocab import TrimmedEmbedding, tokenizer_for
+from . import modeling
+from .modeling import CLASSES, BASES, base_type, reshaped
+from .models import arch_for, shapes
+from .vocab import tokenizer_for
 import torch
 from transformers import AutoConfig, AutoModelForSequenceClassification, PreTrainedModel
 
 # %% auto #0
-__all__ = ['WEIGHTS', 'atomic_dir', 'write_model', 'save_model', 'check_dir', 'weight_files', 'check_weights', 'apply_shapes',
-           'build_model', 'load_model']
+__all__ = ['WEIGHTS', 'MODELING_FILE', 'HUB_METRICS', 'atomic_dir', 'mark_for_transformers', 'hub_metadata', 'card_header',
+           'checkpoint_card', 'write_model', 'save_model', 'check_dir', 'weight_files', 'check_weights', 'build_model',
+           'load_model']
 
 # %% ../nbs/05_checkpoint.ipynb #01a66d97
 WEIGHTS = 'model.safetensors'
@@ -39,16 +42,96 @@ def atomic_dir(path: str | Path):
         shutil.rmtree(tmp, ignore_errors=True)
         raise
 
-def write_model(model: PreTrainedModel, folder: Path, tokenizer=None):
-    "Write `model` (safetensors + config with per-layer shapes) and its `tokenizer` (as the model reads text: `tokenizer_for`) into an existing `folder`."
+MODELING_FILE = 'modeling_edgemin.py'
+
+def mark_for_transformers(folder: Path, config):
+    """Make the checkpoint in `folder` load with `transformers`: a reshaped model (`edgemin.modeling.reshaped`) is named by
+    its EdgeMIN model type and classes, with `edgemin.modeling` copied beside it for the Hub's `trust_remote_code`
+    loader (`auto_map`); a model of its family's plain shape keeps the plain type, loadable without EdgeMIN."""
+    cj = json.loads((folder/'config.json').read_text())
+    base = base_type(cj['model_type'])
+    if reshaped(config):
+        C, M = CLASSES[base]
+        cj.update(model_type=C.model_type, architectures=[M.__name__],
+                  auto_map={'AutoConfig': f'{MODELING_FILE[:-3]}.{C.__name__}', 'AutoModelForSequenceClassification': f'{MODELING_FILE[:-3]}.{M.__name__}'})
+        code = Path(modeling.__file__).read_text()
+        (folder/MODELING_FILE).write_text(f"# Written by EdgeMIN {_version()} beside a checkpoint whose layers differ from its family's plain shape:\n"
+                                          "# it needs torch and transformers only (AutoModelForSequenceClassification.from_pretrained(folder, trust_remote_code=True)).\n" + code)
+    else:
+        cj.update(model_type=base, architectures=[BASES[base][1]]); cj.pop('auto_map', None)
+        (folder/MODELING_FILE).unlink(missing_ok=True)
+    (folder/'config.json').write_text(json.dumps(cj, indent=2, sort_keys=True) + '\n')
+
+def _version() -> str:
+    from importlib.metadata import version, PackageNotFoundError
+    try: return version('edgemin')
+    except PackageNotFoundError: return '(from source)'
+
+# EdgeMIN's metric names -> the Hub's metric ids (https://hf.co/metrics)
+HUB_METRICS = {'pearson': 'pearsonr', 'spearmanr': 'spearmanr', 'matthews_correlation': 'matthews_correlation', 'accuracy': 'accuracy', 'f1': 'f1'}
+
+def hub_metadata(config, library_name: str | None = 'transformers', metrics: dict | None = None, tags: tuple = ()) -> dict:
+    """The metadata a Hugging Face Hub model card opens with (its YAML header): library, base model (the Hub id of the
+    model EdgeMIN started from, where it has one), dataset, pipeline tag, tags, and the measured dev `metrics` as a model-index."""
+    import re
+    from edgemin.data import get_task, GLUE_TASKS, GLUE_HUB_ID, OFFLINE_CHECKPOINTS
+    src = str(getattr(config, 'edgemin_source', '') or '')
+    base = OFFLINE_CHECKPOINTS[src].hub_id if src in OFFLINE_CHECKPOINTS else \
+        (src if re.fullmatch(r'[\w.-]+/[\w.-]+', src) and not Path(src).exists() else None)
+    try: task = get_task(getattr(config, 'edgemin_task', None) or '')
+    except Exception: task = None
+    glue = task is not None and task.name in GLUE_TASKS
+    meta = {'library_name': library_name, 'base_model': base, 'datasets': [GLUE_HUB_ID] if glue else None,
+            'metrics': sorted({HUB_METRICS.get(m, m) for m in (metrics or {}) if m != 'loss'}) or None,
+            'pipeline_tag': 'text-classification', 'tags': ['edgemin', *tags]}
+    if metrics and task is not None:
+        ds = {'name': f"GLUE {task.name.upper()}", 'type': GLUE_HUB_ID, 'config': task.name, 'split': 'validation'} if glue else {'name': task.name, 'type': task.name}
+        meta['model-index'] = [{'name': f"edgemin-{task.name}", 'results': [{
+            'task': {'type': 'text-classification', 'name': 'Text Classification'}, 'dataset': ds,
+            'metrics': [{'type': HUB_METRICS.get(m, m), 'value': round(float(v), 4)} for m, v in metrics.items() if m != 'loss']}]}]
+    return {k: v for k, v in meta.items() if v is not None}
+
+def card_header(meta: dict) -> str:
+    "`meta` as the YAML block between --- lines that opens a Hub model card."
+    import yaml
+    return '---\n' + yaml.safe_dump(meta, sort_keys=False, allow_unicode=True) + '---\n'
+
+def checkpoint_card(model: PreTrainedModel, metrics: dict | None, own_code: bool) -> str:
+    "A saved checkpoint's README.md: the Hub's metadata, what the model is, how to load it, what was measured."
+    c, s = model.config, shapes(model)
+    tags = ('pruned',) if own_code else ()
+    lines = [card_header(hub_metadata(c, 'transformers', metrics, tags)),
+             f"# {type(model).__name__}, saved by EdgeMIN", '',
+             f"{len(s['heads'])} layers; attention heads per layer {', '.join(map(str, s['heads']))}; FFN width per layer "
+             f"{', '.join(map(str, s['ffn']))}; hidden size {getattr(c, arch_for(c).cfg_hidden)}.", '',
+             '## Loading it', '', '```python', 'from transformers import AutoModelForSequenceClassification, AutoTokenizer']
+    if own_code:
+        lines += ['# with EdgeMIN installed: `import edgemin` registers its model types', 'import edgemin',
+                  'model = AutoModelForSequenceClassification.from_pretrained(folder)',
+                  '# without EdgeMIN: the folder\'s modeling_edgemin.py (torch and transformers only) builds the reshaped layers;',
+                  '# read it first, since trust_remote_code runs it',
+                  'model = AutoModelForSequenceClassification.from_pretrained(folder, trust_remote_code=True)',
+                  'tokenizer = AutoTokenizer.from_pretrained(folder, trust_remote_code=True)', '```', '']
+    else:
+        lines += ['model = AutoModelForSequenceClassification.from_pretrained(folder)', 'tokenizer = AutoTokenizer.from_pretrained(folder)', '```', '']
+    if metrics:
+        lines += ['## Measured', '', '| dev metric | value |', '|---|---:|', *[f"| {m} | {v:.4f} |" for m, v in metrics.items() if m != 'loss'], '']
+    return '\n'.join(lines)
+
+def write_model(model: PreTrainedModel, folder: Path, tokenizer=None,
+                metrics: dict | None = None):     # measured dev metrics, for the model card's metadata
+    """Write `model` (safetensors + config with per-layer shapes, loadable by transformers), its `tokenizer` (as the model
+    reads text: `tokenizer_for`) and a model card (README.md, with the Hub's metadata) into an existing `folder`."""
     arch_for(model)
     model.config.edgemin_shapes = shapes(model)
     model.save_pretrained(folder, safe_serialization=True)
+    mark_for_transformers(folder, model.config)
     if tokenizer is not None: tokenizer_for(model, tokenizer).save_pretrained(folder)
+    (folder/'README.md').write_text(checkpoint_card(model, metrics, (folder/MODELING_FILE).is_file()))
 
-def save_model(model: PreTrainedModel, path: str | Path, tokenizer=None) -> Path:
-    "Save `model` and its `tokenizer` to directory `path`, atomically (see `write_model`)."
-    with atomic_dir(path) as tmp: write_model(model, tmp, tokenizer)
+def save_model(model: PreTrainedModel, path: str | Path, tokenizer=None, metrics: dict | None = None) -> Path:
+    "Save `model`, its `tokenizer` and a model card to directory `path`, atomically (see `write_model`)."
+    with atomic_dir(path) as tmp: write_model(model, tmp, tokenizer, metrics)
     return Path(path)
 
 # %% ../nbs/05_checkpoint.ipynb #ab075dc1
@@ -97,37 +180,17 @@ def _read_weights(wf: Path) -> dict:
             raise ModelError(f"{f}: not a readable safetensors file ({type(e).__name__}: {e}); re-save or re-download it") from None
     return sd
 
-def _check_shapes(s, ls: list) -> None:
-    "A clear error unless `s` is an `edgemin_shapes` record that fits the freshly built layers `ls`."
-    ok = isinstance(s, dict) and all(isinstance(s.get(k), list) and len(s[k]) == len(ls) for k in ('heads', 'ffn'))
-    ok = ok and all(isinstance(h, int) and 0 <= h <= l.n_heads for h, l in zip(s['heads'], ls))
-    ok = ok and all(isinstance(f, int) and 1 <= f <= l.ffn_dim for f, l in zip(s['ffn'], ls))
-    if not ok: raise ModelError(f"config.json's edgemin_shapes {s!r} does not fit a model of {len(ls)} layers with at most "
-                                f"{ls[0].n_heads if ls else 0} heads and {ls[0].ffn_dim if ls else 0} FFN neurons each")
-
-def apply_shapes(model: PreTrainedModel, s: dict):
-    "Shrink the layers of a freshly built `model` to the recorded per-layer head counts and FFN widths."
-    _check_shapes(s, layers(model))
-    for i, l in enumerate(layers(model)):
-        if s['heads'][i] != l.n_heads or s['ffn'][i] != l.ffn_dim:
-            slice_layer(model, i, range(s['heads'][i]) if s['heads'][i] != l.n_heads else None,
-                        range(s['ffn'][i]) if s['ffn'][i] != l.ffn_dim else None, allow_empty=True)
 
 # %% ../nbs/05_checkpoint.ipynb #c9a31694
 def build_model(cfg) -> PreTrainedModel:
-    "A randomly initialised sequence classifier for `cfg`, with the per-layer shapes (`edgemin_shapes`) and trimmed vocabulary (`edgemin_vocab`) it records."
-    a, s = arch_for(cfg), getattr(cfg, 'edgemin_shapes', None)
-    H, n, d = getattr(cfg, a.cfg_hidden), getattr(cfg, a.cfg_heads), (s or {}).get('head_dim') if isinstance(s, dict) else None
-    if d and n * d != H:                      # hidden width sliced (heads kept their size): build at the heads' width, then slice
-        if n * d < H: raise ModelError(f"config.json: {n} heads of size {d} ({n * d}) cannot come from a hidden size of {H}")
-        wide = copy.deepcopy(cfg); setattr(wide, a.cfg_hidden, n * d)
-        model = slice_hidden(AutoModelForSequenceClassification.from_config(wide), range(H))
-    else: model = AutoModelForSequenceClassification.from_config(cfg)
-    if s: apply_shapes(model, s)
-    if getattr(cfg, 'edgemin_vocab', None):
-        v, d = cfg.edgemin_vocab, model.get_input_embeddings().weight.shape[1]
-        model.set_input_embeddings(TrimmedEmbedding(torch.zeros(v['kept'], d), torch.zeros(cfg.vocab_size, dtype=torch.long), v['unk_id']))
-    return model
+    "A randomly initialised sequence classifier for `cfg`, built to the per-layer shapes, hidden width and trimmed vocabulary it records (`edgemin.modeling`)."
+    arch_for(cfg)
+    if not reshaped(cfg) and base_type(cfg.model_type) == cfg.model_type: return AutoModelForSequenceClassification.from_config(cfg)
+    C, M = CLASSES[base_type(cfg.model_type)]
+    if not isinstance(cfg, C):              # a checkpoint saved before EdgeMIN named its own model types
+        d = cfg.to_dict(); d.pop('model_type', None); cfg = C.from_dict(d)
+    try: return M(cfg)
+    except ValueError as e: raise ModelError(str(e)) from None
 
 def load_model(path: str | Path) -> PreTrainedModel:
     "Load a sequence classifier saved by `save_model` (any per-layer shapes) from a local directory, safetensors only."

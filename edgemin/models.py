@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Sequence
 
 from .config import ModelError, bar_off   # first: it quiets torchao's import-time log
+from .modeling import FAMILIES, edgemin_type, EmptyAttention, cut_layer, cut_hidden, set_module
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -19,9 +20,8 @@ from transformers import AutoModelForSequenceClassification, PreTrainedModel
 
 # %% auto #0
 __all__ = ['ARCHS', 'Arch', 'arch_for', 'Layer', 'layers', 'shapes', 'tiny_model', 'capture_qkv', 'attention_probs', 'mask_heads',
-           'EmptyAttention', 'slice_layer', 'slice_hidden', 'keep_layers', 'importance', 'normalize_by_layer',
-           'hidden_size', 'top_k', 'stream_norms', 'hidden_importance', 'layer_importance', 'choose_heads',
-           'choose_neurons']
+           'slice_layer', 'slice_hidden', 'keep_layers', 'importance', 'normalize_by_layer', 'hidden_size', 'top_k',
+           'stream_norms', 'hidden_importance', 'layer_importance', 'choose_heads', 'choose_neurons']
 
 # %% ../nbs/03_models.ipynb #d4478132
 @dataclass(frozen=True)
@@ -46,21 +46,10 @@ class Arch:
     positions_after_pad: bool = False  # position ids start after the padding id (RoBERTa, MPNet): fewer usable positions
     token_types: bool = False    # the model reads token_type_ids (BERT's segment embeddings)
 
-_BERT_LAYER = dict(attn='attention.self', q='attention.self.query', k='attention.self.key', v='attention.self.value',
-                   o='attention.output.dense', up='intermediate.dense', down='output.dense',
-                   head_attrs=('num_attention_heads',), cfg_layers='num_hidden_layers', cfg_hidden='hidden_size',
-                   cfg_heads='num_attention_heads', cfg_ffn='intermediate_size')
-ARCHS: dict[str, Arch] = {a.family: a for a in [
-    Arch('bert', ('bert',), 'encoder.layer', **_BERT_LAYER, token_types=True),
-    Arch('roberta', ('roberta', 'xlm-roberta'), 'encoder.layer', **_BERT_LAYER, positions_after_pad=True),
-    Arch('distilbert', ('distilbert',), 'transformer.layer', attn='attention', q='attention.q_lin', k='attention.k_lin',
-         v='attention.v_lin', o='attention.out_lin', up='ffn.lin1', down='ffn.lin2', head_attrs=('n_heads',),
-         cfg_layers='n_layers', cfg_hidden='dim', cfg_heads='n_heads', cfg_ffn='hidden_dim'),
-    Arch('mpnet', ('mpnet',), 'encoder.layer', attn='attention.attn', q='attention.attn.q', k='attention.attn.k', v='attention.attn.v',
-         o='attention.attn.o', up='intermediate.dense', down='output.dense', head_attrs=('num_attention_heads',),
-         cfg_layers='num_hidden_layers', cfg_hidden='hidden_size', cfg_heads='num_attention_heads', cfg_ffn='intermediate_size',
-         head_bias='encoder.relative_attention_bias', positions_after_pad=True),
-]}
+# the table lives in `edgemin.modeling` (the bottom layer, shared with the file saved beside a checkpoint); each family
+# also answers to its EdgeMIN model types ('edgemin_bert', ...), which a reshaped checkpoint's config.json names
+ARCHS: dict[str, Arch] = {f: Arch(f, **{**d, 'model_types': d['model_types'] + tuple(edgemin_type(t) for t in d['model_types'])})
+                          for f, d in FAMILIES.items()}
 
 def arch_for(model_or_config) -> Arch:
     "The `Arch` entry for a model or config, or a `ModelError` naming the supported families."
@@ -187,54 +176,7 @@ def mask_heads(model: nn.Module,
     finally:
         for h in handles: h.remove()
 
-# %% ../nbs/03_models.ipynb #7ac2a3fd
-def _take(lin: nn.Linear, idx: torch.Tensor, dim: int) -> nn.Linear:
-    "A new `nn.Linear` keeping rows (dim 0: outputs) or columns (dim 1: inputs) `idx` of `lin`."
-    w = lin.weight.detach().index_select(dim, idx)
-    with warnings.catch_warnings():                       # an emptied layer (no heads left): nothing to initialise, and nothing to warn about
-        warnings.filterwarnings('ignore', message='Initializing zero-element tensors')
-        new = nn.Linear(w.shape[1], w.shape[0], bias=lin.bias is not None, device=w.device, dtype=w.dtype)
-    with torch.no_grad():
-        new.weight.copy_(w)
-        if lin.bias is not None: new.bias.copy_(lin.bias.detach() if dim == 1 else lin.bias.detach()[idx])
-    new.weight.requires_grad_(lin.weight.requires_grad)
-    return new
-
-def _set(module: nn.Module, path: str, new: nn.Module):
-    "Replace the submodule at dotted `path` of `module`."
-    parent, _, name = path.rpartition('.')
-    setattr(module.get_submodule(parent) if parent else module, name, new)
-
-class EmptyAttention(nn.Module):
-    "Self-attention with every head removed: it adds nothing but the output projection's bias to the residual stream."
-    def __init__(self, arch: Arch, parts: dict, head_dim: int):
-        super().__init__()
-        self.attention_head_size, self.all_head_size, self.out_name = head_dim, 0, None
-        for attr in arch.head_attrs: setattr(self, attr, 0)
-        for path, lin in parts.items():
-            name = path[len(arch.attn) + 1:]
-            if '.' in name: raise ModelError(f"cannot place {path} inside an empty attention module")
-            setattr(self, name, lin)
-            if path == arch.o: self.out_name = name
-    def forward(self, hidden_states, *args, **kwargs):
-        x = hidden_states.new_zeros(*hidden_states.shape[:-1], 0)               # (B, T, 0): no heads
-        return (getattr(self, self.out_name)(x) if self.out_name else x), None
-
 # %% ../nbs/03_models.ipynb #a6f207a4
-def _bias_heads_hook(mod, args, kwargs):
-    "Hand a layer that lost heads only its own heads' slice of the shared per-head bias (MPNet's position_bias, B × H × T × T)."
-    idx = mod.edgemin_bias_heads
-    if kwargs.get('position_bias') is not None: kwargs = {**kwargs, 'position_bias': kwargs['position_bias'].index_select(1, idx)}
-    elif len(args) > 2 and args[2] is not None: args = (*args[:2], args[2].index_select(1, idx), *args[3:])
-    return args, kwargs
-
-def _keep_bias_heads(attn: nn.Module, kept: list[int]):
-    "Record on `attn` which of the shared bias's heads it keeps (a saved buffer: a loaded model reads the same slice)."
-    old = getattr(attn, 'edgemin_bias_heads', None)
-    pos = torch.tensor(kept, dtype=torch.long, device=next(attn.parameters()).device)
-    if old is None: attn.register_forward_pre_hook(_bias_heads_hook, with_kwargs=True)
-    attn.register_buffer('edgemin_bias_heads', pos if old is None else old[pos], persistent=True)
-
 def slice_layer(model: nn.Module, i: int,
                 keep_heads: Sequence[int] | None = None,    # head indices to keep; None keeps all
                 keep_neurons: Sequence[int] | None = None,  # FFN neuron indices to keep (at least one); None keeps all
@@ -248,58 +190,13 @@ def slice_layer(model: nn.Module, i: int,
         if (not kh and not allow_empty) or (kh and (kh[0] < 0 or kh[-1] >= l.n_heads)):
             raise ModelError(f"layer {i}: keep_heads must name 1..{l.n_heads} of its heads 0..{l.n_heads - 1}, got {list(keep_heads)}"
                              + ("" if kh else " (removing every head of a layer needs allow_empty=True)"))
-        d = l.head_dim
-        rows = torch.cat([torch.arange(h * d, (h + 1) * d) for h in kh] or [torch.zeros(0, dtype=torch.long)]).to(l.q.weight.device)
-        new = {getattr(a, n): _take(getattr(l, n), rows, 0) for n in ('q', 'k', 'v')} | {a.o: _take(l.o, rows, 1)}
-        if kh:
-            for path, lin in new.items(): _set(block, path, lin)
-            if a.head_bias and (kh != list(range(l.n_heads)) or hasattr(l.attn, 'edgemin_bias_heads')): _keep_bias_heads(l.attn, kh)
-            for attr in a.head_attrs: setattr(l.attn, attr, len(kh))
-            if hasattr(l.attn, 'all_head_size'): l.attn.all_head_size = len(kh) * d
-        else:
-            inside = {p: lin for p, lin in new.items() if p.startswith(a.attn + '.')}
-            if a.o not in inside: _set(block, a.o, new[a.o])            # BERT: the output projection sits outside
-            _set(block, a.attn, EmptyAttention(a, inside, d))
     if keep_neurons is not None:
         kn = sorted(set(int(n) for n in keep_neurons))
         if not kn or kn[0] < 0 or kn[-1] >= l.ffn_dim:
             raise ModelError(f"layer {i}: keep_neurons must name 1..{l.ffn_dim} of its neurons 0..{l.ffn_dim - 1}")
-        idx = torch.tensor(kn, device=l.up.weight.device)
-        _set(block, a.up, _take(l.up, idx, 0))
-        _set(block, a.down, _take(l.down, idx, 1))
+    cut_layer(block, FAMILIES[a.family], l.head_dim, l.n_heads, None if keep_heads is None else kh, None if keep_neurons is None else kn)
     model.config.edgemin_shapes = shapes(model)
     return model
-
-# %% ../nbs/03_models.ipynb #e2e06bfc
-def _ln(mod: nn.LayerNorm, idx: torch.Tensor) -> nn.LayerNorm:
-    "A LayerNorm over the channels `idx` of `mod`."
-    new = nn.LayerNorm(len(idx), eps=mod.eps, elementwise_affine=mod.elementwise_affine, bias=mod.bias is not None,
-                       device=idx.device, dtype=mod.weight.dtype if mod.weight is not None else None)
-    with torch.no_grad():
-        if mod.weight is not None: new.weight.copy_(mod.weight[idx])
-        if mod.bias is not None: new.bias.copy_(mod.bias[idx])
-    return new
-
-def _embedding(mod: nn.Module, idx: torch.Tensor) -> nn.Module:
-    "An embedding table (plain or trimmed) keeping the columns `idx`."
-    new = copy.copy(mod)                                              # keeps remap, unk_id, padding_idx, ...
-    new._parameters = dict(mod._parameters)
-    new.weight = nn.Parameter(mod.weight.detach()[:, idx].clone(), requires_grad=mod.weight.requires_grad)
-    new.embedding_dim = len(idx)
-    return new
-
-def _hidden_parts(model: nn.Module) -> list[tuple[str, nn.Module]]:
-    "The modules outside the transformer layers that touch the residual stream: embeddings, LayerNorms, head Linears."
-    a, H = arch_for(model), getattr(model.config, arch_for(model).cfg_hidden)
-    stack = f'{model.base_model_prefix}.{a.layers}.' if model.base_model is not model else f'{a.layers}.'
-    out = []
-    for name, mod in model.named_modules():
-        if name.startswith(stack) or not name: continue
-        if isinstance(mod, nn.LayerNorm) and tuple(mod.normalized_shape) == (H,): out.append((name, mod))
-        elif isinstance(mod, nn.Linear) and H in (mod.in_features, mod.out_features): out.append((name, mod))
-        elif hasattr(mod, 'weight') and isinstance(mod.weight, torch.Tensor) and mod.weight.ndim == 2 and \
-                'embed' in type(mod).__name__.lower() and mod.weight.shape[1] == H: out.append((name, mod))
-    return out
 
 # %% ../nbs/03_models.ipynb #f9e72f2c
 def slice_hidden(model: nn.Module,
@@ -314,19 +211,7 @@ def slice_hidden(model: nn.Module,
                          f"channel(s){f' in {kc[0]}..{kc[-1]}' if kc else ''}")
     dev = next(model.parameters()).device
     idx = torch.tensor(kc, device=dev)
-    for name, mod in _hidden_parts(model):
-        if isinstance(mod, nn.LayerNorm): new = _ln(mod, idx)
-        elif isinstance(mod, nn.Linear):
-            new = mod
-            if mod.in_features == H: new = _take(new, idx, 1)
-            if mod.out_features == H: new = _take(new, idx, 0)
-        else: new = _embedding(mod, idx)
-        _set(model, name, new)
-    for l, block in zip(layers(model), model.base_model.get_submodule(a.layers)):
-        for n in ('q', 'k', 'v', 'up'): _set(block, getattr(a, n), _take(getattr(l, n), idx, 1))
-        for n in ('o', 'down'): _set(block, getattr(a, n), _take(getattr(l, n), idx, 0))
-        for name, mod in list(block.named_modules()):
-            if isinstance(mod, nn.LayerNorm) and tuple(mod.normalized_shape) == (H,): _set(block, name, _ln(mod, idx))
+    cut_hidden(model, FAMILIES[a.family], H, idx)
     setattr(model.config, a.cfg_hidden, len(kc))
     model.config.edgemin_shapes = shapes(model)
     return model
@@ -342,7 +227,7 @@ def keep_layers(model: nn.Module, keep: Sequence[int]) -> nn.Module:
     seen, blocks = set(), []
     for i in kl:
         blocks.append(copy.deepcopy(stack[i]) if i in seen else stack[i]); seen.add(i)
-    _set(model.base_model, a.layers, nn.ModuleList(blocks))
+    set_module(model.base_model, a.layers, nn.ModuleList(blocks))
     for j, block in enumerate(blocks):
         for mod in block.modules():
             if hasattr(mod, 'layer_idx'): mod.layer_idx = j

@@ -81,7 +81,7 @@ def _stage(name: str, ctx: Context, fn, model):
     if isinstance(out, OnnxClassifier): summary['session'] = out.settings.to_dict()
     with atomic_dir(d) as tmp:
         if isinstance(out, OnnxClassifier): write_bundle(out, tmp, ctx.data.tokenizer, record, prof, ctx.data.max_length)   # the stage directory is the bundle
-        else: write_model(out, tmp, ctx.data.tokenizer)
+        else: write_model(out, tmp, ctx.data.tokenizer, metrics)
         (tmp/'record.json').write_text(json.dumps(record.to_dict(), indent=1, default=str))
         summary['files'] = manifest(tmp)                         # what a later resume checks before trusting the stage
         (tmp/'summary.json').write_text(json.dumps(summary, indent=1))

@@ -11,30 +11,14 @@ import numpy as np
 from .config import DataError, ModelError
 from .data import Dataset, DatasetDict, TaskData, tokenize_task
 from .models import arch_for
+from .modeling import TrimmedEmbedding   # the module itself: the bottom layer, saved beside a checkpoint
 import torch
 from torch import nn
 from transformers import PreTrainedModel
 
 # %% auto #0
-__all__ = ['TrimmedEmbedding', 'trim_vocab', 'can_split_words', 'char_piece_ids', 'trim_tokenizer', 'split_vocab',
-           'tokenizer_for', 'data_for', 'seen_token_ids', 'token_coverage', 'unknown_share', 'trim_to_task']
-
-# %% ../nbs/04_vocab.ipynb #de11832f
-class TrimmedEmbedding(nn.Module):
-    "Word embeddings for a subset of the vocabulary, looked up by the original token ids through `remap`."
-    def __init__(self, weight: torch.Tensor, remap: torch.Tensor, unk_id: int, padding_idx: int | None = None):
-        super().__init__()
-        self.weight = nn.Parameter(weight)
-        self.register_buffer('remap', remap.to(torch.int32))   # original id -> row; int32 halves its size on disk
-        self.num_embeddings, self.embedding_dim = weight.shape
-        self.unk_id, self.padding_idx = unk_id, padding_idx
-    def forward(self, input_ids: torch.Tensor) -> torch.Tensor:
-        return nn.functional.embedding(self.remap[input_ids], self.weight)
-    def kept_ids(self) -> torch.Tensor:
-        "The original token ids that have a row of their own, in row order."
-        ids = torch.arange(len(self.remap), device=self.remap.device)
-        return ids[(self.remap != self.remap[self.unk_id]) | (ids == self.unk_id)]
-    def extra_repr(self) -> str: return f"{self.num_embeddings} of {len(self.remap)} tokens, dim {self.embedding_dim}"
+__all__ = ['trim_vocab', 'can_split_words', 'char_piece_ids', 'trim_tokenizer', 'split_vocab', 'tokenizer_for', 'data_for',
+           'seen_token_ids', 'token_coverage', 'unknown_share', 'trim_to_task']
 
 # %% ../nbs/04_vocab.ipynb #6f48cf24
 def trim_vocab(model: PreTrainedModel,

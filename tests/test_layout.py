@@ -22,7 +22,7 @@ def test_numbered_notebooks_export_a_module_and_start_with_a_title():
     for name in notebooks():
         cells = json.loads((NBS/name).read_text())['cells']
         src = [''.join(c['source']) for c in cells]
-        if re.match(r'\d\d_', name):
+        if re.match(r'\d\d[a-z]?_', name):
             mod = re.search(r'#\| default_exp (\S+)', src[0])
             assert mod, f'{name}: first cell must be `#| default_exp <module>`'
             assert (ROOT/'edgemin'/(mod[1].replace('.', '/') + '.py')).is_file(), name

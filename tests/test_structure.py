@@ -8,14 +8,18 @@ ROOT = Path(__file__).resolve().parents[1]
 PKG, NBS = ROOT/'edgemin', ROOT/'nbs'
 CORE_END, STAGES_END = 8, 13         # notebooks 01-08 are the core, 09-13 the stages (00_api and the README say so)
 
-def layer_numbers() -> dict[str, int]:
-    "Module name -> the number of the notebook that exports it (`#| default_exp` of each numbered notebook)."
+def layer_numbers() -> dict[str, float]:
+    "Module name -> the number of the notebook that exports it (`#| default_exp` of each numbered notebook; 02a counts as 2.1)."
     out = {}
-    for nb in sorted(NBS.glob('[0-9][0-9]_*.ipynb')):
+    for nb in sorted(NBS.glob('[0-9][0-9]*_*.ipynb')):
+        num = re.match(r'(\d\d)([a-z]?)_', nb.name)
+        if not num: continue
         first = ''.join(json.loads(nb.read_text())['cells'][0]['source'])
         m = re.search(r'#\| default_exp (\S+)', first)
-        if m: out[m[1]] = int(nb.name[:2])
+        if m: out[m[1]] = int(num[1]) + (ord(num[2]) - 96) / 10 if num[2] else int(num[1])
     return out
+
+def _label(n: float) -> str: return f'{int(n):02d}' + (chr(96 + round((n - int(n)) * 10)) if n != int(n) else '')
 
 def imported_modules(source: str) -> set[str]:
     "The EdgeMIN modules a source file imports anywhere (function bodies included): `from .x`, `from edgemin.x`, `import edgemin.x`."
@@ -36,7 +40,7 @@ def layering_problems(sources: dict[str, str], numbers: dict[str, int]) -> list[
     for mod, src in sources.items():
         for dep in sorted(imported_modules(src)):
             if dep not in numbers: bad.append(f'{mod} -> {dep} (no notebook exports it)')
-            elif numbers[dep] >= numbers[mod]: bad.append(f'{mod} ({numbers[mod]:02d}) -> {dep} ({numbers[dep]:02d})')
+            elif numbers[dep] >= numbers[mod]: bad.append(f'{mod} ({_label(numbers[mod])}) -> {dep} ({_label(numbers[dep])})')
     return bad
 
 def package_sources() -> dict[str, str]:
@@ -54,7 +58,7 @@ def test_the_package_face_imports_nothing_of_its_own():
 
 def test_the_layers_are_core_stages_then_pipeline():
     n = layer_numbers()
-    core = {'config', 'data', 'models', 'vocab', 'checkpoint', 'train', 'runtime', 'profile'}
+    core = {'config', 'data', 'modeling', 'models', 'vocab', 'checkpoint', 'train', 'runtime', 'profile'}
     stages = {'teacher', 'distill', 'prune', 'quantize', 'bundle'}
     assert {m for m, i in n.items() if 1 <= i <= CORE_END} == core
     assert {m for m, i in n.items() if CORE_END < i <= STAGES_END} == stages
