@@ -4,7 +4,7 @@
 
 # %% ../nbs/13_bundle.ipynb #2cef8557
 from __future__ import annotations
-import json, shutil
+import json, os, shutil
 from pathlib import Path
 
 from .config import ModelError
@@ -16,7 +16,8 @@ from .profile import max_positions
 from .quantize import QuantizeRecord
 
 # %% auto #0
-__all__ = ['snippet', 'bundle_length', 'write_bundle', 'save_bundle', 'model_card']
+__all__ = ['WEB_NAMES', 'TRANSFORMERS_JS', 'snippet', 'bundle_length', 'web_layout', 'write_bundle', 'save_bundle', 'model_card',
+           'web_demo']
 
 # %% ../nbs/13_bundle.ipynb #9475b824
 _RUN = '''import json, numpy as np, onnxruntime as ort
@@ -61,6 +62,18 @@ def bundle_length(model: OnnxClassifier, tokenizer, max_length: int | None = Non
     n = max_length or getattr(tokenizer, 'model_max_length', None) or positions
     return int(min(n, positions))
 
+# transformers.js looks for the ONNX graph of each precision under onnx/ by these names (it takes the 8-bit one on WASM by default)
+WEB_NAMES = {'int8': 'model_quantized.onnx', 'fp16': 'model_fp16.onnx', 'fp32': 'model.onnx'}
+
+def web_layout(folder: Path, precision: str):
+    """Give the bundle in `folder` transformers.js's layout: its ONNX graph also as onnx/<name for `precision`>, a hard link
+    to model.onnx where the file system allows (no second copy on disk; the Hub stores equal files once), else a copy."""
+    (folder/'onnx').mkdir(exist_ok=True)
+    dst = folder/'onnx'/WEB_NAMES[precision]
+    dst.unlink(missing_ok=True)
+    try: os.link(folder/'model.onnx', dst)
+    except OSError: shutil.copyfile(folder/'model.onnx', dst)
+
 def write_bundle(model: OnnxClassifier, folder: Path, tokenizer, record: QuantizeRecord | None = None,
                  profile: dict | None = None,
                  max_length: int | None = None,   # truncate inputs to this many tokens (default: the tokenizer's, within the model's positions)
@@ -69,6 +82,7 @@ def write_bundle(model: OnnxClassifier, folder: Path, tokenizer, record: Quantiz
     if not isinstance(model, OnnxClassifier): raise ModelError("a bundle holds an ONNX Runtime model: quantize with backend='onnxruntime'")
     n = bundle_length(model, tokenizer, max_length)
     shutil.copyfile(model.onnx_path, folder/'model.onnx')
+    web_layout(folder, 'fp16' if record is not None and record.config['mode'] == 'fp16' else 'int8' if record is not None else 'fp32')
     # complete (labels even when they are the defaults), under the family's plain model type: runtimes that read only
     # config.json (Optimum, transformers.js) know that one, and the ONNX graph holds the shapes
     (folder/'config.json').write_text(json.dumps(plain_dict(model.config), indent=2, sort_keys=True) + '\n')
@@ -150,3 +164,64 @@ def model_card(model: OnnxClassifier, record: QuantizeRecord | None, profile: di
               "- Latency depends on the CPU, its instruction set and its load: the numbers above hold for the machine named there.",
               "- The dev scores come from one run and a few hundred examples: compare models by their intervals in the run's report, not by the last digit.", '']
     return '\n'.join(lines)
+
+# %% ../nbs/13_bundle.ipynb #f5f66373
+TRANSFORMERS_JS = '4.3.2'       # the @huggingface/transformers version tests/test_web.py installs and checks
+_CDN = f'https://cdn.jsdelivr.net/npm/@huggingface/transformers@{TRANSFORMERS_JS}/dist/transformers.min.js'
+
+_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>TITLE</title>
+<style>body{font:15px system-ui,sans-serif;max-width:46rem;margin:2rem auto;padding:0 1rem}textarea{width:100%;height:8rem}
+table{border-collapse:collapse;margin-top:1rem}td,th{border-bottom:1px solid #ddd;padding:.3rem .6rem;text-align:left}</style></head>
+<body><h1>TITLE</h1><p>HINT Runs in your browser with <a href="https://huggingface.co/docs/transformers.js">transformers.js</a>: nothing leaves this page.</p>
+<textarea id="text">EXAMPLE</textarea><p><button id="go" disabled>Loading the model…</button> <span id="status"></span></p>
+<table id="out"></table>
+<script type="module">
+import { pipeline, env } from 'LIBRARY';
+env.allowRemoteModels = false; env.allowLocalModels = true;
+env.localModelPath = new URL('./', location.href).href;          // the bundle is this page's folder
+WASM
+const PAIR = IS_PAIR;
+const model = pipeline('text-classification', '.', { dtype: 'DTYPE', device: 'wasm' });
+const input = line => PAIR ? { text: line.split('\\t')[0], text_pair: line.split('\\t')[1] || '' } : line;
+window.classify = async texts => { const clf = await model; const out = []; for (const t of texts) out.push((await clf(input(t)))[0]); return out; };
+window.timeOne = async (text, runs) => { const clf = await model; await clf(input(text)); const ms = [];
+  for (let i = 0; i < runs; i++) { const t0 = performance.now(); await clf(input(text)); ms.push(performance.now() - t0); } return ms; };
+window.ready = model.then(() => { const b = document.getElementById('go'); b.disabled = false; b.textContent = 'Classify'; return true; });
+document.getElementById('go').onclick = async () => {
+  const lines = document.getElementById('text').value.split('\\n').filter(l => l.trim());
+  const t0 = performance.now(); const res = await window.classify(lines);
+  document.getElementById('status').textContent = `${lines.length} in ${(performance.now() - t0).toFixed(0)} ms`;
+  document.getElementById('out').innerHTML = '<tr><th>text</th><th>label</th><th>score</th></tr>' + res.map((r, i) =>
+    `<tr><td>${lines[i].replace(/</g, '&lt;')}</td><td>${r.label}</td><td>${r.score.toFixed(3)}</td></tr>`).join('');
+};
+</script></body></html>
+"""
+
+def web_demo(bundle: str | Path,                 # a bundle folder (`save_bundle`)
+             library: str = _CDN,                # where the page imports transformers.js from (a URL, or a path relative to the page)
+             wasm: str | None = None,            # where ONNX Runtime's .wasm files are (default: what transformers.js picks, its CDN)
+             examples: list[str] | None = None,  # the texts the page opens with (pair tasks: first and second split by a tab)
+            ) -> Path:
+    "Write index.html into `bundle`: a one-page web demo that runs the bundle in the browser with transformers.js. Returns its path."
+    from edgemin.data import get_task
+    b = Path(bundle)
+    if not (b/'config.json').is_file() or not (b/'onnx').is_dir():
+        raise ModelError(f"{b} is not a bundle with transformers.js's layout (config.json and onnx/): write it with save_bundle")
+    dtype = next((d for d, f in (('q8', 'model_quantized.onnx'), ('fp16', 'model_fp16.onnx'), ('fp32', 'model.onnx')) if (b/'onnx'/f).is_file()), None)
+    if dtype is None: raise ModelError(f"{b/'onnx'} holds none of {sorted(WEB_NAMES.values())}")
+    cfg = json.loads((b/'config.json').read_text())
+    try: t = get_task(cfg.get('edgemin_task') or '')
+    except Exception: t = None
+    pair = t is not None and len(t.text_cols) == 2
+    ex = examples or (['The cat sat on the mat.\tA cat was sitting on the mat.'] if pair else
+                      ['A gorgeous, witty, seductive movie.', 'The plot makes no sense and the acting is wooden.'])
+    title = f"{t.name.upper() if t else 'Text'} classifier, compressed by EdgeMIN"
+    hint = (f"It tells {t.description}." if t and t.description else '') + (' One pair per line, first and second text split by a tab.' if pair else ' One text per line.')
+    esc = lambda x: x.replace('&', '&amp;').replace('<', '&lt;')
+    page = (_PAGE.replace('TITLE', esc(title)).replace('HINT', esc(hint)).replace('EXAMPLE', esc('\n'.join(ex)))
+            .replace('LIBRARY', library).replace('DTYPE', dtype).replace('IS_PAIR', 'true' if pair else 'false')
+            .replace('WASM', f"env.backends.onnx.wasm.wasmPaths = new URL({json.dumps(wasm)}, location.href).href;" if wasm else ''))
+    (b/'index.html').write_text(page)
+    return b/'index.html'
+
