@@ -17,7 +17,7 @@ from .quantize import QuantizeRecord
 
 # %% auto #0
 __all__ = ['WEB_NAMES', 'TRANSFORMERS_JS', 'snippet', 'bundle_length', 'web_layout', 'write_bundle', 'save_bundle', 'model_card',
-           'web_demo']
+           'web_demo', 'ort_format']
 
 # %% ../nbs/13_bundle.ipynb #9475b824
 _RUN = '''import json, numpy as np, onnxruntime as ort
@@ -224,4 +224,22 @@ def web_demo(bundle: str | Path,                 # a bundle folder (`save_bundle
             .replace('WASM', f"env.backends.onnx.wasm.wasmPaths = new URL({json.dumps(wasm)}, location.href).href;" if wasm else ''))
     (b/'index.html').write_text(page)
     return b/'index.html'
+
+
+# %% ../nbs/13_bundle.ipynb #9ff182f5
+def ort_format(bundle: str | Path) -> Path:
+    "Add the ORT format (`model.ort`, for ONNX Runtime Mobile) and its operator list to a bundle; returns the .ort file."
+    import subprocess, sys, tempfile
+    b = Path(bundle)
+    if not (b/'model.onnx').is_file(): raise ModelError(f"{b} has no model.onnx: not an EdgeMIN bundle")
+    with tempfile.TemporaryDirectory() as tmp:
+        src = Path(tmp)/'model.onnx'
+        shutil.copyfile(b/'model.onnx', src)
+        r = subprocess.run([sys.executable, '-m', 'onnxruntime.tools.convert_onnx_models_to_ort', str(src), '--output_dir', str(Path(tmp)/'out'),
+                            '--optimization_style', 'Fixed'], capture_output=True, text=True)
+        out = Path(tmp)/'out'
+        if r.returncode != 0 or not (out/'model.ort').is_file():
+            raise ModelError(f"ONNX Runtime could not convert {b/'model.onnx'} to the ORT format: {(r.stderr or r.stdout)[-800:]}")
+        for f in ('model.ort', 'model.required_operators.config'): shutil.copyfile(out/f, b/f)
+    return b/'model.ort'
 
