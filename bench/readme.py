@@ -362,10 +362,21 @@ def padding_(lines: list):
                  + ', '.join(f"{k} {statistics.median(v):.3f} s/step" for k, v in t['s_per_step'].items()) + '.')
     lines += [text, '']
 
+def browser_(lines: list):
+    b = _load('browser')
+    lines += ["### In the browser (`bench/browser.py`)", '']
+    if not b: lines += ['Not yet run.', '']; return
+    py, web = b['python'], b['browser']
+    lines += [f"The demo's INT8 bundle run by transformers.js {b['transformers_js']} (ONNX Runtime Web, WASM, {web['cores']} cores visible, "
+              f"cross-origin isolated: {web['isolated']}) in headless Chromium, against the same bundle in onnxruntime from Python "
+              f"([details](bench/results/browser.md); {_machine(b['environment'])}; batch 1, median of {b['runs']}): "
+              f"{web['text_long']:.1f} ms against {py['text_long']:.1f} ms for {py['tokens_long']} tokens, "
+              f"{web['text_short']:.1f} ms against {py['text_short']:.2f} ms for {py['tokens_short']} (tokenizer included on both sides).", '']
+
 def section() -> str:
     lines = [START, '', 'Every figure below is read from `bench/results/*.json` by `python bench/readme.py`; `make bench` reruns the '
              'benchmarks and this section. Latency is the median CPU forward pass on the machine named with each result.', '']
-    for f in (headline, settings_, recipe_, teacher, distill_, prune_, quantize_, runtime_, torch_paths_, padding_, scaling_): f(lines)
+    for f in (headline, settings_, recipe_, teacher, distill_, prune_, quantize_, runtime_, torch_paths_, padding_, browser_, scaling_): f(lines)
     return '\n'.join(lines + [END])
 
 def main(argv=None):

@@ -17,7 +17,7 @@ from .quantize import QuantizeRecord
 
 # %% auto #0
 __all__ = ['WEB_NAMES', 'TRANSFORMERS_JS', 'snippet', 'bundle_length', 'web_layout', 'write_bundle', 'save_bundle', 'model_card',
-           'web_demo', 'ort_format']
+           'web_demo', 'install_transformers_js', 'serve', 'ort_format']
 
 # %% ../nbs/13_bundle.ipynb #9475b824
 _RUN = '''import json, numpy as np, onnxruntime as ort
@@ -224,6 +224,37 @@ def web_demo(bundle: str | Path,                 # a bundle folder (`save_bundle
             .replace('WASM', f"env.backends.onnx.wasm.wasmPaths = new URL({json.dumps(wasm)}, location.href).href;" if wasm else ''))
     (b/'index.html').write_text(page)
     return b/'index.html'
+
+
+# %% ../nbs/13_bundle.ipynb #f1fa4c69
+def install_transformers_js(folder: str | Path | None = None) -> Path:
+    "node_modules holding @huggingface/transformers at `TRANSFORMERS_JS`, installed with npm into `folder` (default: EdgeMIN's cache) once."
+    import subprocess
+    from edgemin.data import edgemin_cache
+    d = Path(folder) if folder else edgemin_cache()/'npm'/f'transformers-{TRANSFORMERS_JS}'
+    mods = d/'node_modules'
+    if (mods/'@huggingface'/'transformers'/'dist'/'transformers.min.js').is_file(): return mods
+    npm = shutil.which('npm')
+    if not npm: raise ModelError("npm is not installed: install Node.js (e.g. `apt-get install npm`) to get transformers.js locally")
+    d.mkdir(parents=True, exist_ok=True)
+    (d/'package.json').write_text('{"name": "edgemin-transformers-js", "private": true}\n')
+    # --ignore-scripts: onnxruntime-node's install script fetches native binaries from outside npm; a browser needs none of them
+    r = subprocess.run([npm, 'install', '--no-audit', '--no-fund', '--ignore-scripts', f'@huggingface/transformers@{TRANSFORMERS_JS}'],
+                       cwd=d, capture_output=True, text=True, timeout=900)
+    if r.returncode != 0: raise ModelError(f"npm could not install @huggingface/transformers@{TRANSFORMERS_JS}: {r.stderr[-800:]}")
+    return mods
+
+def serve(folder: str | Path, port: int = 0):
+    "Serve `folder` on 127.0.0.1 in a background thread, cross-origin isolated (ONNX Runtime Web may then use threads); `.server_port`, `.shutdown()`."
+    import functools, http.server, threading
+    class Handler(http.server.SimpleHTTPRequestHandler):
+        def end_headers(self):
+            self.send_header('Cross-Origin-Opener-Policy', 'same-origin'); self.send_header('Cross-Origin-Embedder-Policy', 'require-corp')
+            super().end_headers()
+        def log_message(self, *a): pass
+    srv = http.server.ThreadingHTTPServer(('127.0.0.1', port), functools.partial(Handler, directory=str(folder)))
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    return srv
 
 
 # %% ../nbs/13_bundle.ipynb #9ff182f5

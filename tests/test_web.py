@@ -5,7 +5,7 @@ no CDN), classifies 300 SST-2 dev sentences, and agrees with onnxruntime in Pyth
 The model is all-MiniLM-L6-v2 (offline package) with its classification head fitted to 2,000 SST-2 training sentences
 (logistic regression on its pooled features), quantized to an INT8 bundle: a real decision boundary in a few seconds.
 Needs Chromium and npm, like the other browser tests (EDGEMIN_SKIP_BROWSER=1 skips them)."""
-import functools, http.server, json, os, shutil, subprocess, threading
+import os, shutil
 from pathlib import Path
 
 import numpy as np
@@ -19,21 +19,10 @@ N_DEV = 300
 
 @pytest.fixture(scope='module')
 def transformers_js() -> Path:
-    "node_modules with @huggingface/transformers at the version the bundle's page names, installed once into EdgeMIN's cache."
-    from edgemin.bundle import TRANSFORMERS_JS
-    from edgemin.data import edgemin_cache
-    npm = shutil.which('npm')
-    if not npm: pytest.fail("no npm: install Node.js (`apt-get install npm`), or set EDGEMIN_SKIP_BROWSER=1")
-    d = edgemin_cache()/'npm'/f'transformers-{TRANSFORMERS_JS}'
-    mods = d/'node_modules'
-    if not (mods/'@huggingface'/'transformers'/'dist'/'transformers.min.js').is_file():
-        d.mkdir(parents=True, exist_ok=True)
-        (d/'package.json').write_text('{"name": "edgemin-web-test", "private": true}\n')
-        # --ignore-scripts: onnxruntime-node's install script downloads native binaries from outside npm; the browser needs none
-        r = subprocess.run([npm, 'install', '--no-audit', '--no-fund', '--ignore-scripts', f'@huggingface/transformers@{TRANSFORMERS_JS}'],
-                           cwd=d, capture_output=True, text=True, timeout=600)
-        assert r.returncode == 0, r.stderr[-2000:]
-    return mods
+    "node_modules with @huggingface/transformers at the version the bundle's page names, installed from npm once into EdgeMIN's cache."
+    from edgemin.bundle import install_transformers_js
+    if not shutil.which('npm'): pytest.fail("no npm: install Node.js (`apt-get install npm`), or set EDGEMIN_SKIP_BROWSER=1")
+    return install_transformers_js()
 
 @pytest.fixture(scope='module')
 def bundles(tmp_path_factory):
@@ -58,20 +47,11 @@ def _chromium() -> str:
     if not exe: pytest.fail("no Chromium: `apt-get install chromium` (or `make browser-deps`), or set EDGEMIN_SKIP_BROWSER=1")
     return exe
 
-def _serve(root: Path):
-    class Handler(http.server.SimpleHTTPRequestHandler):
-        def end_headers(self):          # cross-origin isolation: ONNX Runtime Web may use threads (SharedArrayBuffer)
-            self.send_header('Cross-Origin-Opener-Policy', 'same-origin'); self.send_header('Cross-Origin-Embedder-Policy', 'require-corp')
-            super().end_headers()
-        def log_message(self, *a): pass
-    srv = http.server.ThreadingHTTPServer(('127.0.0.1', 0), functools.partial(Handler, directory=str(root)))
-    threading.Thread(target=srv.serve_forever, daemon=True).start()
-    return srv
-
 def _in_browser(folder: Path, texts: list[str]) -> list[dict]:
     "Open `folder`'s web demo in headless Chromium from a localhost server and classify `texts` there."
     from playwright.sync_api import sync_playwright
-    srv = _serve(folder.parent)
+    from edgemin.bundle import serve
+    srv = serve(folder.parent)
     try:
         with sync_playwright() as p:
             br = p.chromium.launch(executable_path=_chromium(), args=['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'])
