@@ -373,10 +373,20 @@ def browser_(lines: list):
               f"{web['text_long']:.1f} ms against {py['text_long']:.1f} ms for {py['tokens_long']} tokens, "
               f"{web['text_short']:.1f} ms against {py['text_short']:.2f} ms for {py['tokens_short']} (tokenizer included on both sides).", '']
 
+def arm_(lines: list):
+    a = _load('arm')
+    lines += ["### On 64-bit ARM, emulated (`bench/arm.py`)", '']
+    if not a: lines += ['Not yet run.', '']; return
+    c = a['compare']
+    lines += [f"The demo's INT8 bundle in PyPI's aarch64 onnxruntime {c['arm']['onnxruntime']} (Debian's arm64 Python under qemu-user "
+              f"{a['qemu']}, a Neoverse-N1 core) against x86 onnxruntime on the same {c['n']} SST-2 dev sentences "
+              f"([details](bench/results/arm.md)): labels agree on {c['label_agreement']:.1%}, logits within {c['max_abs_logit_diff']:.3f}. "
+              "Correctness only: emulated timings are not taken.", '']
+
 def section() -> str:
     lines = [START, '', 'Every figure below is read from `bench/results/*.json` by `python bench/readme.py`; `make bench` reruns the '
              'benchmarks and this section. Latency is the median CPU forward pass on the machine named with each result.', '']
-    for f in (headline, settings_, recipe_, teacher, distill_, prune_, quantize_, runtime_, torch_paths_, padding_, browser_, scaling_): f(lines)
+    for f in (headline, settings_, recipe_, teacher, distill_, prune_, quantize_, runtime_, torch_paths_, padding_, browser_, arm_, scaling_): f(lines)
     return '\n'.join(lines + [END])
 
 def main(argv=None):
