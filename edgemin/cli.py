@@ -12,7 +12,8 @@ from .config import DataError, ModelError, options, scalar_types   # the bottom 
 # %% auto #0
 __all__ = ['run_command', 'sweep_command', 'ablate_command', 'report_command', 'compare_command', 'data_command',
            'finetune_command', 'distill_command', 'prune_command', 'quantize_command', 'profile_command',
-           'config_options', 'config_values', 'config_keys', 'keys_help', 'config_from', 'build_parser', 'main']
+           'config_options', 'config_values', 'config_keys', 'keys_help', 'config_from', 'web_command', 'build_parser',
+           'main']
 
 # %% ../nbs/20_cli.ipynb #a6ee1ddf
 def _config_source(args) -> str | None:
@@ -423,8 +424,22 @@ def _pipeline_commands(sub, command: str | None = None):
     cp.set_defaults(func=compare_command)
 
 # %% ../nbs/20_cli.ipynb #d95221b6
+def web_command(args):
+    "Write a bundle's web demo (index.html) and, with --serve, serve it on localhost until interrupted."
+    from edgemin.bundle import web_demo, serve
+    page = web_demo(args.bundle)
+    print(f"wrote {page}")
+    if not args.serve: return page
+    srv = serve(args.bundle, args.port)
+    print(f"serving {args.bundle} at http://127.0.0.1:{srv.server_port}/ (Ctrl-C stops); the page loads transformers.js from jsDelivr")
+    try:
+        import time
+        while True: time.sleep(3600)
+    except KeyboardInterrupt: srv.shutdown()
+    return page
+
 def _measure_commands(sub):
-    "`data` and `profile`: look at a task or a saved model."
+    "`data`, `profile` and `web`: look at a task or a saved model, or open a bundle in the browser."
     d = sub.add_parser('data', help='load, subset, tokenize and describe a GLUE task')
     d.add_argument('task', help="GLUE task name: sst2, mrpc, rte, cola, stsb, qqp, mnli, qnli, wnli (any usual spelling)")
     d.add_argument('--data-dir', help='classic glue_data directory (default: $EDGEMIN_GLUE_DIR, else the Hugging Face Hub)')
@@ -447,6 +462,11 @@ def _measure_commands(sub):
     pr.add_argument('--runs', type=int, default=10, help='timed runs at least (default 10)')
     pr.add_argument('--json', help='also write the record to this JSON file')
     pr.set_defaults(func=profile_command)
+    w = sub.add_parser('web', help="write a bundle's web demo (transformers.js in the browser) and optionally serve it")
+    w.add_argument('bundle', help='a bundle directory (a run\'s quantize/ folder)')
+    w.add_argument('--serve', action='store_true', help='serve it on localhost (cross-origin isolated, so ONNX Runtime Web may use threads)')
+    w.add_argument('--port', type=int, default=8000, help='port for --serve (default 8000)')
+    w.set_defaults(func=web_command)
 
 def build_parser(command: str | None = '*',   # the command whose stage options to add: '*' all of them, None none (`--help`)
                 ) -> argparse.ArgumentParser:
