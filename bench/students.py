@@ -7,7 +7,7 @@ without timing anything, so it can run beside training. Nothing is written; comp
 import argparse, sys
 from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))     # the shared helpers beside this script, from any directory
-from settings import SETTINGS, RECIPE_DIRS, pipeline_dir
+from settings import SETTINGS, RECIPE_DIRS, pipeline_dir, teacher_of
 from common import task_data, compare_work
 from edgemin.checkpoint import load_model
 from edgemin.runconfig import DistillSpec
@@ -29,7 +29,7 @@ def main(argv=None):
     ap.add_argument('--recipe', default=DistillSpec().recipe)
     args = ap.parse_args(argv)
     task, _, frac = SETTINGS[args.setting]
-    data = task_data(task, frac); m = data.task.main_metric
+    data = task_data(task, frac, checkpoint=teacher_of(args.setting)); m = data.task.main_metric
     for name, path in candidates(args.setting, args.recipe).items():
         print(f"{name}: " + (f"dev {m} {evaluate(load_model(path), data)[m]:.4f}" if (path/'model.safetensors').is_file() else 'not trained yet'), flush=True)
 
