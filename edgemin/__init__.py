@@ -9,7 +9,7 @@ __all__ = []
 # %% ../nbs/00_api.ipynb #f14aae82
 _API = {   # public name -> the module that defines it
     'ConfigError': 'config', 'DataError': 'config', 'ModelError': 'config', 'Config': 'config',
-    'load_task': 'data', 'prepare': 'data', 'get_task': 'data', 'custom_task': 'data', 'TaskData': 'data',
+    'load_task': 'data', 'prepare': 'data', 'get_task': 'data', 'custom_task': 'data', 'register_task': 'data', 'TaskData': 'data',
     'compute_metrics': 'data', 'tiny_task': 'data',
     'tiny_model': 'models', 'layers': 'models', 'shapes': 'models', 'slice_layer': 'models', 'mask_heads': 'models',
     'capture_qkv': 'models', 'slice_hidden': 'models', 'keep_layers': 'models', 'importance': 'models',

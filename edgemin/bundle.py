@@ -123,10 +123,9 @@ def _origin(c) -> list[str]:
 
 def model_card(model: OnnxClassifier, record: QuantizeRecord | None, profile: dict | None, max_length: int = 128) -> str:
     "The bundle's README.md, written for people: what the model is and where it came from, what was measured, how to run it, its limits."
-    from edgemin.data import get_task
+    from edgemin.data import task_of_model
     c = model.config
-    try: t = get_task(getattr(c, 'edgemin_task', None) or '')
-    except Exception: t = None
+    t = task_of_model(c)
     kind = ('FP16' if record.config['mode'] == 'fp16' else 'INT8') if record else 'float'
     s = getattr(c, 'edgemin_shapes', None) or {}
     params = (profile or {}).get('params', {}).get('total')
@@ -204,15 +203,14 @@ def web_demo(bundle: str | Path,                 # a bundle folder (`save_bundle
              examples: list[str] | None = None,  # the texts the page opens with (pair tasks: first and second split by a tab)
             ) -> Path:
     "Write index.html into `bundle`: a one-page web demo that runs the bundle in the browser with transformers.js. Returns its path."
-    from edgemin.data import get_task
+    from edgemin.data import task_of_model
     b = Path(bundle)
     if not (b/'config.json').is_file() or not (b/'onnx').is_dir():
         raise ModelError(f"{b} is not a bundle with transformers.js's layout (config.json and onnx/): write it with save_bundle")
     dtype = next((d for d, f in (('q8', 'model_quantized.onnx'), ('fp16', 'model_fp16.onnx'), ('fp32', 'model.onnx')) if (b/'onnx'/f).is_file()), None)
     if dtype is None: raise ModelError(f"{b/'onnx'} holds none of {sorted(WEB_NAMES.values())}")
     cfg = json.loads((b/'config.json').read_text())
-    try: t = get_task(cfg.get('edgemin_task') or '')
-    except Exception: t = None
+    t = task_of_model(cfg)
     pair = t is not None and len(t.text_cols) == 2
     ex = examples or (['The cat sat on the mat.\tA cat was sitting on the mat.'] if pair else
                       ['A gorgeous, witty, seductive movie.', 'The plot makes no sense and the acting is wooden.'])

@@ -74,12 +74,11 @@ def hub_metadata(config, library_name: str | None = 'transformers', metrics: dic
     """The metadata a Hugging Face Hub model card opens with (its YAML header): library, base model (the Hub id of the
     model EdgeMIN started from, where it has one), dataset, pipeline tag, tags, and the measured dev `metrics` as a model-index."""
     import re
-    from edgemin.data import get_task, GLUE_TASKS, GLUE_HUB_ID, OFFLINE_CHECKPOINTS
+    from edgemin.data import task_of_model, GLUE_TASKS, GLUE_HUB_ID, OFFLINE_CHECKPOINTS
     src = str(getattr(config, 'edgemin_source', '') or '')
     base = OFFLINE_CHECKPOINTS[src].hub_id if src in OFFLINE_CHECKPOINTS else \
         (src if re.fullmatch(r'[\w.-]+/[\w.-]+', src) and not Path(src).exists() else None)
-    try: task = get_task(getattr(config, 'edgemin_task', None) or '')
-    except Exception: task = None
+    task = task_of_model(config)
     glue = task is not None and task.name in GLUE_TASKS
     meta = {'library_name': library_name, 'base_model': base, 'datasets': [GLUE_HUB_ID] if glue else None,
             'metrics': sorted({HUB_METRICS.get(m, m) for m in (metrics or {}) if m != 'loss'}) or None,

@@ -98,17 +98,19 @@ def _fmt_split(name: str, d: dict) -> str:
 
 def data_command(args) -> dict:
     "Load, subset, optionally tokenize, and describe a task; print the summary (or JSON)."
-    from edgemin.data import describe, get_task, load_task, load_tokenizer, tokenize_task
+    from edgemin.data import TaskSpec, describe, load_task, load_tokenizer, tokenize_task
     t0 = time.perf_counter()
-    t = get_task(args.task)
+    t, files = _cli_task(args)
     dd = load_task(t, data_dir=args.data_dir, train_fraction=args.train_fraction, max_train=args.max_train,
-                   seed=args.seed, splits=args.splits)
+                   seed=args.seed, splits=args.splits, data_files=files)
+    if files and not t.is_regression:                  # your own task: its class names as read from the files
+        t = TaskSpec(**{**t.__dict__, 'label_names': tuple(dd[next(iter(dd))].features['label'].names)})
     if args.tokenizer: dd = tokenize_task(dd, load_tokenizer(args.tokenizer), t, max_length=args.max_length)
     summary = describe(dd, t)
     summary['seconds'] = round(time.perf_counter() - t0, 2)
     if args.json: print(json.dumps(summary, indent=2))
     else:
-        print(f"EdgeMIN data: GLUE {t.name} ({', '.join(t.text_cols)} -> "
+        print(f"EdgeMIN data: {'your own task' if files else 'GLUE'} {t.name} ({', '.join(t.text_cols)} -> "
               f"{'regression' if t.is_regression else '/'.join(t.label_names)}; metrics {', '.join(t.metrics)})")
         for s, d in summary.items():
             if s != 'seconds': print(_fmt_split(s, d))
@@ -126,12 +128,41 @@ def _check_checkpoint(name_or_path: str | None):
 
 def _add_data_args(p: argparse.ArgumentParser):
     "The data options shared by the training commands."
-    p.add_argument('--task', required=True, help='GLUE task name (sst2, mrpc, rte, cola, stsb, qqp, mnli, qnli, wnli)')
+    p.add_argument('--task', required=True, help='GLUE task name (sst2, mrpc, rte, cola, stsb, qqp, mnli, qnli, wnli), or a name '
+                                                'of your own for --train-file / --validation-file')
     p.add_argument('--data-dir', help='classic glue_data directory (default: $EDGEMIN_GLUE_DIR, else the Hugging Face Hub)')
     p.add_argument('--train-fraction', type=float, help='train on a stratified share (0, 1] of the training split')
     p.add_argument('--max-train', type=int, help='train on at most this many examples')
     p.add_argument('--data-seed', type=int, default=0, help='seed of the training subset (default 0)')
     p.add_argument('--max-length', type=int, default=128, help='truncation length in tokens (default 128)')
+    _add_own_task_args(p)
+
+def _add_own_task_args(p: argparse.ArgumentParser):
+    "Your own task instead of a GLUE one: its files, columns and labels (the pipeline config's data.train_file, ...)."
+    g = p.add_argument_group('your own task', 'your own labelled files instead of GLUE (give --task a name of your own)')
+    g.add_argument('--train-file', help='the training examples: a CSV, TSV or JSONL file (optionally .gz) with a header row')
+    g.add_argument('--validation-file', help='the examples scores are reported on (CSV, TSV or JSONL)')
+    g.add_argument('--text-columns', default='text', help="one text column, or two for sentence pairs, comma-separated (default 'text')")
+    g.add_argument('--label-column', default='label', help="the label column: class names or ids (default 'label')")
+    g.add_argument('--label-names', help="class names in id order, comma-separated (default: the train file's labels, sorted)")
+    g.add_argument('--regression', action='store_true', help='a real-valued label, scored by Pearson and Spearman correlation')
+    g.add_argument('--metrics', help='metrics, comma-separated; the first ranks models (default accuracy,f1_macro; regression: pearson,spearmanr)')
+
+def _cli_task(args, task: str | None = None):
+    "The command's task and `data_files`: a GLUE task (files None), or your own from --train-file / --validation-file, checked as the pipeline's data section is."
+    from edgemin.config import ConfigError
+    from edgemin.runconfig import DataSpec, task_from
+    items = lambda v: tuple(x.strip() for x in v.split(',') if x.strip()) if v else None
+    flag = lambda k: '--' + k.replace('_', '-')
+    a = lambda k, default=None: getattr(args, k, default)
+    try:
+        d = DataSpec(train_file=a('train_file'), validation_file=a('validation_file'), text_columns=items(a('text_columns', 'text')) or ('text',),
+                     label_column=a('label_column', 'label'), label_names=items(a('label_names')), regression=bool(a('regression', False)),
+                     metrics=items(a('metrics')))
+        return task_from(task or args.task, d, key=flag, task_key='--task'), d.files()
+    except ConfigError as e:
+        if e.field in DataSpec.field_names(): raise e.renamed(flag(e.field)) from None
+        raise
 
 def _heldout_share(v: str) -> float:
     "The --heldout value: a share in [0, 1)."
@@ -146,11 +177,12 @@ def _add_heldout_arg(p: argparse.ArgumentParser):
                    help='hold out this stratified share of the training data to choose checkpoints and budgets on (default 0.1; '
                         '0: choose on the dev split, whose score is then no longer an unbiased estimate)')
 
-def _task_data(args, task, checkpoint: str):
-    "The command's data: `prepare` with the shared data options, then the --heldout split if asked for."
+def _task_data(args, checkpoint: str):
+    "The command's data (a GLUE task or your own files): `prepare` with the shared data options, then the --heldout split if asked for."
     from edgemin.data import prepare
+    task, files = _cli_task(args)
     data = prepare(task, checkpoint, max_length=args.max_length, data_dir=args.data_dir,
-                   train_fraction=args.train_fraction, max_train=args.max_train, seed=args.data_seed)
+                   train_fraction=args.train_fraction, max_train=args.max_train, seed=args.data_seed, data_files=files)
     return data.holdout(args.heldout, seed=args.data_seed) if getattr(args, 'heldout', 0) else data
 
 def finetune_command(args):
@@ -160,7 +192,7 @@ def finetune_command(args):
     from edgemin.checkpoint import save_model
     cfg = config_from(args, FinetuneConfig)
     _check_checkpoint(args.teacher)
-    data = _task_data(args, args.task, args.teacher)
+    data = _task_data(args, args.teacher)
     model, rec = finetune_teacher(args.teacher, data, cfg, cache=False if args.no_cache else None)
     print(rec._repr_markdown_())
     if rec.path: print(f"cached at {rec.path}")
@@ -170,17 +202,16 @@ def finetune_command(args):
 # %% ../nbs/20_cli.ipynb #2d192f93
 def distill_command(args):
     "Distill a teacher into a new student and save it."
-    from edgemin.data import get_task
     from edgemin.checkpoint import save_model
     from edgemin.teacher import load_teacher
     from edgemin.distill import DistillConfig, distill, make_student, recipe
-    t = get_task(args.task)
+    t, _ = _cli_task(args)
     cfg = recipe(args.objective, epochs=args.epochs, max_steps=args.max_steps, **config_values(args, DistillConfig))
     _check_checkpoint(args.teacher)
     teacher = load_teacher(args.teacher, task=t)
     if not getattr(teacher.config, 'edgemin_has_task_head', True):
         raise ModelError(f"{args.teacher} has no {t.name} head yet: fine-tune it first (edgemin finetune --task {t.name} --teacher {args.teacher} --out DIR)")
-    data = _task_data(args, t, args.teacher)
+    data = _task_data(args, args.teacher)
     student = make_student(teacher, layers=args.student_layers, hidden=args.student_hidden, heads=args.student_heads,
                            ffn=args.student_ffn, init=args.init, width=args.width, data=data, seed=args.seed)
     student, rec = distill(student, teacher, data, cfg)
@@ -194,19 +225,18 @@ def distill_command(args):
 # %% ../nbs/20_cli.ipynb #8692b10e
 def prune_command(args):
     "Prune a model and save it."
-    from edgemin.data import get_task
     from edgemin.prune import PruneConfig, prune
     from edgemin.distill import recipe
     from edgemin.checkpoint import save_model
     from edgemin.teacher import load_teacher
-    t = get_task(args.task)
+    t, _ = _cli_task(args)
     if args.recover_epochs < 0: raise ValueError(f"--recover-epochs must be >= 0 (0: no recovery), got {args.recover_epochs}")
     rec_cfg = recipe('hinton', epochs=args.recover_epochs, lr=args.lr, batch_size=args.batch_size, seed=args.seed) if args.recover_epochs > 0 else None
     cfg = config_from(args, PruneConfig, recover=rec_cfg)
     for m in (args.model, args.teacher): _check_checkpoint(m)
     model = load_teacher(args.model, task=t)
     teacher = load_teacher(args.teacher, task=t) if args.teacher else None
-    data = _task_data(args, t, args.model)
+    data = _task_data(args, args.model)
     pruned, rec = prune(model, data, cfg, teacher=teacher, profile_latency=True)
     print(rec._repr_markdown_())
     if args.out:
@@ -228,7 +258,7 @@ def quantize_command(args):
     model = load_model(args.model)
     data = None
     if args.task:
-        data = _task_data(args, args.task, args.model)
+        data = _task_data(args, args.model)
     elif BACKENDS[cfg.backend][cfg.mode].needs_data or cfg.accuracy_budget is not None:
         raise ValueError(f"--mode {args.mode}{' with --accuracy-budget' if args.accuracy_budget is not None else ''} needs --task (calibration / training data)")
     q, rec = quantize(model, cfg, data)
@@ -249,14 +279,15 @@ def quantize_command(args):
 def profile_command(args):
     "Profile a saved model and print the table (and write JSON with --json)."
     import numpy as np
-    from edgemin.data import get_task, prepare
+    from edgemin.data import prepare
     from edgemin.profile import profile
     if args.json and not Path(args.json).parent.is_dir(): raise ValueError(f"--json {args.json}: the directory {Path(args.json).parent} does not exist")
     typical = args.typical_len
     if typical is None and args.task:               # the median token length of the task's evaluation split
-        t = get_task(args.task)
-        data = prepare(t, args.model, data_dir=args.data_dir, splits=[t.eval_splits[0]])
-        typical = int(np.median([len(x) for x in data.encoded[t.eval_splits[0]]['input_ids']]))
+        t, files = _cli_task(args)
+        ev = (t.eval_splits or ('validation',))[0]
+        data = prepare(t, args.model, data_dir=args.data_dir, splits=[ev], data_files=files)
+        typical = int(np.median([len(x) for x in data.encoded[ev]['input_ids']]))
     p = profile(args.model, seq_len=args.seq_len, batch_sizes=tuple(args.batch_sizes), typical_len=typical,
                 threads=args.threads, runs=args.runs)
     print(p._repr_markdown_())
@@ -440,8 +471,9 @@ def web_command(args):
 
 def _measure_commands(sub):
     "`data`, `profile` and `web`: look at a task or a saved model, or open a bundle in the browser."
-    d = sub.add_parser('data', help='load, subset, tokenize and describe a GLUE task')
-    d.add_argument('task', help="GLUE task name: sst2, mrpc, rte, cola, stsb, qqp, mnli, qnli, wnli (any usual spelling)")
+    d = sub.add_parser('data', help='load, subset, tokenize and describe a GLUE task or your own files')
+    d.add_argument('task', help="GLUE task name: sst2, mrpc, rte, cola, stsb, qqp, mnli, qnli, wnli (any usual spelling), "
+                                "or a name of your own with --train-file / --validation-file")
     d.add_argument('--data-dir', help='classic glue_data directory (default: $EDGEMIN_GLUE_DIR, else the Hugging Face Hub)')
     d.add_argument('--train-fraction', type=float, help='keep a stratified share (0, 1] of the training split')
     d.add_argument('--max-train', type=int, help='keep at most this many training examples')
@@ -450,6 +482,7 @@ def _measure_commands(sub):
     d.add_argument('--tokenizer', help="tokenize with this tokenizer: Hub id, local directory or 'minilm-l6'")
     d.add_argument('--max-length', type=int, default=128, help='truncation length in tokens (default 128)')
     d.add_argument('--json', action='store_true', help='print the summary as JSON')
+    _add_own_task_args(d)
     d.set_defaults(func=data_command)
     pr = sub.add_parser('profile', help='measure a saved model: parameters, size, FLOPs, latency, memory')
     pr.add_argument('model', help='model directory (saved by EdgeMIN or any Hugging Face checkpoint directory)')
@@ -457,6 +490,7 @@ def _measure_commands(sub):
     pr.add_argument('--typical-len', type=int, help='also time this sequence length')
     pr.add_argument('--task', help="also time the task's typical length: the median tokens of its evaluation split")
     pr.add_argument('--data-dir', help='classic glue_data directory for --task (default: $EDGEMIN_GLUE_DIR, else the Hub)')
+    _add_own_task_args(pr)
     pr.add_argument('--batch-sizes', type=int, nargs='+', default=[1, 32], help='batch sizes to time (default 1 32)')
     pr.add_argument('--threads', type=int, help='CPU threads (default: the physical cores)')
     pr.add_argument('--runs', type=int, default=10, help='timed runs at least (default 10)')

@@ -15,10 +15,11 @@ from datasets import ClassLabel, Dataset, DatasetDict, Features, Value
 
 # %% auto #0
 __all__ = ['GLUE_TASKS', 'METRICS', 'GLUE_HUB_ID', 'MPNET_PARTS', 'OFFLINE_CHECKPOINTS', 'TOKENIZER_FILES', 'TINY_WORDS',
-           'TaskSpec', 'get_task', 'custom_task', 'compute_metrics', 'metric_intervals', 'read_glue_tsv',
-           'check_subset_args', 'subset_indices', 'load_task', 'tokenize_task', 'collator', 'token_lengths',
-           'LengthGroupedBatches', 'make_loader', 'InstalledFolder', 'edgemin_cache', 'sha256_file', 'SplitZip',
-           'resolve_checkpoint', 'load_tokenizer', 'tiny_tokenizer', 'TaskData', 'prepare', 'tiny_task', 'describe']
+           'TaskSpec', 'get_task', 'register_task', 'custom_task', 'compute_metrics', 'metric_intervals',
+           'read_glue_tsv', 'check_subset_args', 'subset_indices', 'load_task', 'mark_task', 'task_of_model',
+           'tokenize_task', 'collator', 'token_lengths', 'LengthGroupedBatches', 'make_loader', 'InstalledFolder',
+           'edgemin_cache', 'sha256_file', 'SplitZip', 'resolve_checkpoint', 'load_tokenizer', 'tiny_tokenizer',
+           'TaskData', 'prepare', 'tiny_task', 'describe']
 
 # %% ../nbs/02_data.ipynb #3610c89b
 @dataclass(frozen=True)
@@ -43,6 +44,13 @@ class TaskSpec:
     def num_labels(self) -> int: return 1 if self.is_regression else len(self.label_names)
     @property
     def eval_splits(self) -> tuple[str, ...]: return tuple(s for s in self.splits if s != 'train')
+
+    def to_dict(self) -> dict:
+        "Plain JSON-able fields (run directories and reports keep a custom task's definition this way)."
+        return {k: (list(v) if isinstance(v, tuple) else v) for k, v in self.__dict__.items()}
+    @classmethod
+    def from_dict(cls, d: dict) -> 'TaskSpec':
+        return cls(**{k: (tuple(v) if isinstance(v, list) else v) for k, v in d.items()})
 
     def features(self) -> Features:
         "The `datasets.Features` every source of this task is cast to."
@@ -90,18 +98,34 @@ GLUE_TASKS: dict[str, TaskSpec] = {t.name: t for t in [
 # %% ../nbs/02_data.ipynb #28ca6959
 def _norm(name: str) -> str: return re.sub(r'[^a-z0-9]', '', name.lower())
 
-def get_task(name: str | TaskSpec) -> TaskSpec:
-    "The `TaskSpec` for a GLUE task name in any usual spelling (or `name` itself if it is already a `TaskSpec`)."
+_USER_TASKS: dict[str, TaskSpec] = {}     # custom tasks known to this process, by name (see `register_task`)
+
+def _glue_lookup() -> dict[str, TaskSpec]:
+    "Every accepted spelling of a GLUE task (normalised) -> its `TaskSpec`."
+    return {_norm(n): t for t in GLUE_TASKS.values() for n in (t.name, t.glue_dir, *t.aliases)}
+
+def get_task(name: str | TaskSpec | dict) -> TaskSpec:
+    "The `TaskSpec` for a GLUE task name in any usual spelling, a registered custom task's name, or a `TaskSpec` (or its dict)."
     if isinstance(name, TaskSpec): return name
+    if isinstance(name, dict): return TaskSpec.from_dict(name)
     if not isinstance(name, str): raise DataError(f"task must be a task name or a TaskSpec, got {type(name).__name__}: {name!r}")
-    lookup = {}
-    for t in GLUE_TASKS.values():
-        for n in (t.name, t.glue_dir, *t.aliases): lookup[_norm(n)] = t
+    lookup = _glue_lookup()
     if _norm(name) in lookup: return lookup[_norm(name)]
-    near = difflib.get_close_matches(_norm(name), list(GLUE_TASKS), n=3, cutoff=0.4)
+    if name in _USER_TASKS: return _USER_TASKS[name]
+    near = difflib.get_close_matches(_norm(name), [*GLUE_TASKS, *_USER_TASKS], n=3, cutoff=0.4)
     hint = f" Did you mean {' or '.join(repr(n) for n in near)}?" if near else ''
-    raise DataError(f"Unknown task {name!r}.{hint} Known GLUE tasks: {', '.join(GLUE_TASKS)}; "
+    own = f"; your own tasks in this session: {', '.join(_USER_TASKS)}" if _USER_TASKS else ''
+    raise DataError(f"Unknown task {name!r}.{hint} Known GLUE tasks: {', '.join(GLUE_TASKS)}{own}; "
                     "for your own files use `custom_task(...)`.")
+
+def register_task(t: TaskSpec) -> TaskSpec:
+    "Make `get_task(t.name)` return `t` in this process (`custom_task` and `prepare` do it for your own tasks)."
+    if _norm(t.name) in _glue_lookup():
+        if get_task(t.name) != t: raise DataError(f"task name {t.name!r} is a GLUE task's; give your own task another name")
+        return t
+    _USER_TASKS[t.name] = t
+    return t
+
 
 # %% ../nbs/02_data.ipynb #954cd22c
 def custom_task(name: str,                      # a name for the task, used in records and reports
@@ -110,6 +134,7 @@ def custom_task(name: str,                      # a name for the task, used in r
                 label_names: Sequence[str] | None = None, # class names in id order; None: read them from the train split
                 regression: bool = False,       # a real-valued target (metrics: Pearson / Spearman)
                 metrics: Sequence[str] | None = None, # default: accuracy and macro F1, or Pearson and Spearman
+                description: str = '',          # what the task asks, in words (model cards, reports)
                ) -> TaskSpec:
     "A `TaskSpec` for your own CSV / TSV / JSONL files."
     text_cols = (text_cols,) if isinstance(text_cols, str) else tuple(text_cols)
@@ -118,9 +143,13 @@ def custom_task(name: str,                      # a name for the task, used in r
     metrics = tuple(metrics or (('pearson', 'spearmanr') if regression else ('accuracy', 'f1_macro')))
     bad = [m for m in metrics if m not in METRICS]
     if bad: raise DataError(f"custom task {name!r}: unknown metric(s) {bad}; known: {sorted(METRICS)}")
+    if not isinstance(name, str) or not name.strip() or any(c in name for c in '/\\\0'):
+        raise DataError(f"custom task name {name!r} should be a plain, non-empty name (it appears in records, reports and file names)")
+    if _norm(name) in _glue_lookup():
+        raise DataError(f"custom task name {name!r} is a GLUE task's; give your own task another name (e.g. 'my-{name}')")
     cols = {c: c for c in text_cols} | {'label': label_col}
-    return TaskSpec(name, text_cols, None if regression else (tuple(label_names) if label_names else ()),
-                    metrics, metrics[0], splits={}, source_cols=cols)
+    return register_task(TaskSpec(name, text_cols, None if regression else (tuple(label_names) if label_names else ()),
+                                  metrics, metrics[0], splits={}, source_cols=cols, description=description))
 
 # %% ../nbs/02_data.ipynb #47b161f1
 from sklearn.metrics import accuracy_score, f1_score, matthews_corrcoef
@@ -381,7 +410,9 @@ def _load_files(t: TaskSpec, data_files: dict) -> tuple[TaskSpec, DatasetDict]:
     for s, rows in recs.items():
         if not rows: raise DataError(f"split {s!r} ({data_files[s]}) has no rows; expected at least one example")
         missing = [src for src in t.source_cols.values() if src not in rows[0]]
-        if missing: raise DataError(f"{data_files[s]}: no column {missing[0]!r}; columns there: {list(rows[0])}")
+        if missing: raise DataError(f"{data_files[s]}: no column {missing[0]!r}; columns there: {list(rows[0])} (say which columns hold "
+                                    "the text and the label: text_cols= / label_col= of custom_task; in a run config data.text_columns / "
+                                    "data.label_column; on the command line --text-columns / --label-column)")
     lab = t.source_cols['label']
     if not t.is_regression and not t.label_names:
         first = 'train' if 'train' in recs else next(iter(recs))
@@ -391,6 +422,7 @@ def _load_files(t: TaskSpec, data_files: dict) -> tuple[TaskSpec, DatasetDict]:
                             f"({list(names)}); a classifier needs at least two: give label_names=[...] to custom_task, "
                             "or regression=True for a real-valued target")
         t = TaskSpec(**{**t.__dict__, 'label_names': names})
+    if not t.splits: t = TaskSpec(**{**t.__dict__, 'splits': {s: Path(p).name for s, p in data_files.items()}})
     dd = {}
     for s, rows in recs.items():
         cols = {c: [] for c in t.source_cols} | {'idx': list(range(len(rows)))}
@@ -452,6 +484,19 @@ def load_task(task: str | TaskSpec,              # GLUE task name ('sst2', 'SST-
         dd['train'] = dd['train'].select(ix)
         dd['train'].info.description = f"{desc}; stratified subset of {len(ix)} of {n} rows (seed {seed})"
     return dd
+
+# %% ../nbs/02_data.ipynb #dbc60264
+def mark_task(config, t: TaskSpec):
+    "Write task `t` into a model config: its name (`edgemin_task`), and your own task's whole definition (`edgemin_task_spec`)."
+    config.edgemin_task = t.name
+    if t.name not in GLUE_TASKS: config.edgemin_task_spec = t.to_dict()
+
+def task_of_model(config) -> TaskSpec | None:
+    "The task a model's config (or its config.json as a dict) says it was trained for, or None if it names none known here."
+    get = config.get if isinstance(config, dict) else lambda k: getattr(config, k, None)
+    try: return get_task(get('edgemin_task_spec') or get('edgemin_task') or '')
+    except DataError: return None
+
 
 # %% ../nbs/02_data.ipynb #6857a792
 def tokenize_task(dd: DatasetDict | Dataset,   # from `load_task`
@@ -739,7 +784,10 @@ def prepare(task: str | TaskSpec,          # task name or `custom_task(...)`
     t = get_task(task)
     tok = load_tokenizer(tokenizer) if isinstance(tokenizer, (str, Path)) else tokenizer
     raw = load_task(t, **load_kwargs)
-    if t.label_names == () and raw: t = TaskSpec(**{**t.__dict__, 'label_names': tuple(raw[next(iter(raw))].features['label'].names)})
+    if raw and t.name not in GLUE_TASKS:       # a custom task: class names and splits as read from the files
+        t = TaskSpec(**{**t.__dict__, 'splits': t.splits or {s: s for s in raw},
+                        'label_names': t.label_names or (None if t.is_regression else tuple(raw[next(iter(raw))].features['label'].names))})
+        register_task(t)                       # records and reports find it by name
     return TaskData(t, raw, tokenize_task(raw, tok, t, max_length), tok, max_length)
 
 # %% ../nbs/02_data.ipynb #bf9190f6

@@ -759,6 +759,7 @@ class DistillRecord:
     samples_per_s: float = 0.0
     seconds_per_step: list = field(default_factory=list)  # per phase
     general: list = field(default_factory=list)  # phases on unlabelled text: phase, source, sentences, steps
+    main_metric: str = ''             # the task's main metric (so a record of a custom task reads back anywhere)
 
     def to_dict(self) -> dict: return asdict(self)
     @classmethod
@@ -766,7 +767,7 @@ class DistillRecord:
 
     def _repr_markdown_(self) -> str:
         from edgemin.data import get_task
-        main = get_task(self.task).main_metric
+        main = self.main_metric or get_task(self.task).main_metric
         rows = []
         for i, p in enumerate(self.phases):
             for h in p['history']:
@@ -794,7 +795,7 @@ def distill(student: nn.Module,             # the student (not modified): `make_
     student = copy.deepcopy(student)
     teacher = teacher.eval()
     teacher_dev = teacher_dev or evaluate(teacher, data, batch_size=config.eval_batch_size)
-    rec = DistillRecord(data.task.name, config.to_dict(), teacher_dev,
+    rec = DistillRecord(data.task.name, config.to_dict(), teacher_dev, main_metric=data.task.main_metric,
                         params={'teacher': sum(p.numel() for p in teacher.parameters()),
                                 'student': sum(p.numel() for p in student.parameters())})
     seen, ck = 0, Path(checkpoint) if checkpoint is not None else None

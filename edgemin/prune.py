@@ -82,13 +82,14 @@ class PruneRecord:
     recovery: list = field(default_factory=list)          # DistillRecord dicts
     vocab: dict | None = None                             # with config.vocab: tokens before and after, dev token coverage, unknown shares
     wall_time_s: float = 0.0
+    main_metric: str = ''                                 # the task's main metric (so a record of a custom task reads back anywhere)
 
     def to_dict(self) -> dict: return asdict(self)
     @classmethod
     def from_dict(cls, d: dict) -> 'PruneRecord': return cls(**d)
     def _repr_markdown_(self) -> str:
         from edgemin.data import get_task
-        m = get_task(self.task).main_metric
+        m = self.main_metric or get_task(self.task).main_metric
         hb, ha = sum(self.shapes_before['heads']), sum(self.shapes_after['heads'])
         fb, fa = sum(self.shapes_before['ffn']), sum(self.shapes_after['ffn'])
         v = (f", vocabulary {self.vocab['before']:,} → {self.vocab['after']:,} tokens ({self.vocab['dev_token_coverage']:.1%} of dev tokens kept, "
@@ -135,7 +136,7 @@ def prune(model: nn.Module,                     # a fine-tuned model (not modifi
     ref = teacher if teacher is not None else copy.deepcopy(model).eval()
     pruned = copy.deepcopy(model).eval()
     vocab = trim_to_task(pruned, data, config.vocab_min_count, config.vocab_split) if config.vocab else None
-    rec = PruneRecord(data.task.name, config.to_dict(), shapes_before=shapes(model),
+    rec = PruneRecord(data.task.name, config.to_dict(), main_metric=data.task.main_metric, shapes_before=shapes(model),
                       dev_before=evaluate(model, data, batch_size=config.calib_batch_size * 4),
                       params_before=sum(p.numel() for p in model.parameters()), profile_before=prof(model), vocab=vocab)
     total_h, total_f = sum(rec.shapes_before['heads']), sum(rec.shapes_before['ffn'])

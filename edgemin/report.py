@@ -12,14 +12,14 @@ from typing import Sequence
 from .data import get_task     # the report reads files: no PyTorch until a plot needs a model
 
 # %% auto #0
-__all__ = ['REPORT_SCHEMA', 'write_report', 'Report', 'compare']
+__all__ = ['REPORT_SCHEMA', 'task_of', 'write_report', 'Report', 'compare']
 
 # %% ../nbs/16_report.ipynb #7090e32f
 _NUM = {'type': 'number'}
 REPORT_SCHEMA = {
     'type': 'object', 'required': ['task', 'config', 'digest', 'environment', 'stages'],
     'properties': {
-        'task': {'type': 'string'}, 'digest': {'type': 'string'}, 'config': {'type': 'object'}, 'environment': {'type': 'object'},
+        'task': {'type': 'string'}, 'task_spec': {'type': 'object'}, 'digest': {'type': 'string'}, 'config': {'type': 'object'}, 'environment': {'type': 'object'},
         'stages': {'type': 'array', 'minItems': 1, 'items': {
             'type': 'object', 'required': ['stage', 'params', 'size_bytes', 'flops', 'latency', 'metrics', 'wall_time_s'],
             'properties': {
@@ -29,6 +29,10 @@ REPORT_SCHEMA = {
                 'latency': {'type': 'array', 'items': {'type': 'object', 'required': ['batch', 'seq_len', 'median_ms', 'p90_ms'],
                                                        'properties': {'batch': {'type': 'integer'}, 'seq_len': {'type': 'integer'},
                                                                       'median_ms': _NUM, 'p90_ms': _NUM}}}}}}}}
+
+def task_of(rep: dict):
+    "The `TaskSpec` of a report (or report.json's content): a GLUE task by name, or your own task as the run read it."
+    return get_task(rep.get('task_spec') or rep['task'])
 
 def _stage_row(s: dict) -> dict:
     p = s['profile']
@@ -46,6 +50,7 @@ def write_report(root: str | Path) -> 'Report':
     if not stages: raise ValueError(f"{root} has no completed stage yet")
     rep = {'task': cfgd['config']['task'], 'digest': cfgd['digest'], 'config': cfgd['config'],
            'environment': stages[-1]['profile']['environment'], 'stages': [_stage_row(s) for s in stages]}
+    if (cfgd.get('data_source') or {}).get('task'): rep['task_spec'] = cfgd['data_source']['task']   # your own task, as read from its files
     if stages[0].get('truncated'): rep['truncated'] = stages[0]['truncated']       # dev inputs longer than max_length
     jsonschema.validate(rep, REPORT_SCHEMA)
     (root/'report.json').write_text(json.dumps(rep, indent=1))
@@ -66,7 +71,7 @@ def _plots(root: Path, rep: dict) -> list[str]:
     import matplotlib.pyplot as plt
     from edgemin.viz import plot_tradeoff, plot_head_importance
     (root/'plots').mkdir(exist_ok=True)
-    main = get_task(rep['task']).main_metric
+    main = task_of(rep).main_metric
     pts = [{'name': s['stage'], 'size_mb': s['size_bytes'] / 1e6, main: s['metrics'][main],
             **({f'{main}_ci': s['metrics_ci'][main]} if s.get('metrics_ci', {}).get(main) else {}),
             'latency_ms': next(l['median_ms'] for l in s['latency'] if l['batch'] == min(x['batch'] for x in s['latency']))} for s in rep['stages']]
@@ -83,11 +88,11 @@ def _plots(root: Path, rep: dict) -> list[str]:
     if all(m.is_file() for m in models):
         rel = root/'plots'/'relations.png'      # drawn from the models (PyTorch): again only when they are newer than the plot
         if not rel.is_file() or rel.stat().st_mtime < max(m.stat().st_mtime for m in models):
-            f = _relation_sample(root, rep['task']); f.savefig(rel, dpi=100); plt.close(f)
+            f = _relation_sample(root, task_of(rep)); f.savefig(rel, dpi=100); plt.close(f)
         out.append('plots/relations.png')
     return out
 
-def _relation_sample(root: Path, task: str):
+def _relation_sample(root: Path, task):
     "Teacher vs distilled student Q-Q relations (last layers, first relation head) on a fixed example sentence."
     from edgemin.viz import RelationExplorer
     pair = len(get_task(task).text_cols) == 2
@@ -103,7 +108,7 @@ class Report:
 
     def table(self) -> str:
         "The per-stage table in Markdown."
-        main = get_task(self.data['task']).main_metric
+        main = task_of(self.data).main_metric
         first = self.data['stages'][0]
         n = self.data['config']['profile']['seq_len']
         lat = lambda s, b: next((l for l in s['latency'] if l['batch'] == b and l['seq_len'] == n), None)
@@ -136,17 +141,22 @@ class Report:
 
     def setup(self) -> str:
         "The run in words, from its configuration: teacher, data, student, pruning, quantization, measurement."
-        c, t = self.data['config'], get_task(self.data['task'])
+        c, t = self.data['config'], task_of(self.data)
         d, st = c['data'], c.get('stages', [])
         ex = next((s['examples'] for s in self.data['stages'] if s.get('examples')), {})
         split = (self.data.get('truncated') or {}).get('split', 'validation')
         frac = 'all' if not d.get('train_fraction') else f"{d['train_fraction']:.0%}"
         count = lambda k, what: f"{ex[k]:,} {what}" if ex.get(k) else ''
-        data = (f"{frac} of {t.name}'s training split" + (f" ({count('train', 'examples')})" if ex.get('train') else '')
+        own = d.get('train_file')
+        labels = 'a number' if t.is_regression else '/'.join(t.label_names or ())
+        data = ((f"{frac} of `{Path(own).name}` (your own task {t.name}: {' + '.join(t.text_cols)} → {labels}, "
+                 f"ranked by {t.main_metric})" if own else f"{frac} of {t.name}'s training split")
+                + (f" ({count('train', 'examples')})" if ex.get('train') else '')
                 + (f"; {count('heldout', 'more')} held out of it to choose checkpoints and budgets" if ex.get('heldout') else
                    f"; {d.get('heldout', 0):.0%} of it held out to choose checkpoints and budgets" if d.get('heldout') else
                    "; checkpoints chosen on the dev split (its scores are then optimistic)")
-                + f"; scores on the {split} split" + (f" ({count(split, 'examples')})" if ex.get(split) else '')
+                + (f"; scores on `{Path(d['validation_file']).name}`" if own else f"; scores on the {split} split")
+                + (f" ({count(split, 'examples')})" if ex.get(split) else '')
                 + (f", cut to {d['max_eval']}" if d.get('max_eval') else ''))
         rows = [f"- **Teacher**: `{c['teacher']}` ({t.name}; fine-tuned first when it has no {t.name} head).", f"- **Data**: {data}."]
         if 'distill' in st:
@@ -202,7 +212,7 @@ def compare(roots: Sequence[str | Path]) -> str:
     for r in roots:
         p = Path(r)/'report.json'
         if not p.is_file(): raise ValueError(f"{r} has no report.json: run `edgemin report {r}` first")
-        d = json.loads(p.read_text()); main = get_task(d['task']).main_metric
+        d = json.loads(p.read_text()); main = task_of(d).main_metric
         t, f = d['stages'][0], d['stages'][-1]
         l = lambda s: min((x for x in s['latency'] if x['batch'] == 1), key=lambda x: -x['seq_len'])['median_ms']
         rows.append(f"| {Path(r).name} | {d['task']} | {' → '.join(s['stage'] for s in d['stages'])} | {f['size_bytes'] / 1e6:.1f} MB | "

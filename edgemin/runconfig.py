@@ -12,15 +12,15 @@ from typing import Sequence
 import yaml
 
 from .config import Config, ConfigError
-from .data import get_task
+from .data import DataError, GLUE_TASKS, METRICS, TaskSpec, custom_task, get_task
 from .train import FinetuneConfig
 from .distill import DEFAULT_RECIPE, DistillConfig, RECIPES, recipe, WIDTHS, general_phase
 from .prune import PruneConfig
 from .quantize import BACKENDS, QuantizeConfig
 
 # %% auto #0
-__all__ = ['STAGES', 'PRESETS', 'DataSpec', 'StudentSpec', 'DistillSpec', 'PruneSpec', 'ProfileSpec', 'RunConfig', 'in_section',
-           'apply_overrides', 'load_config']
+__all__ = ['STAGES', 'PRESETS', 'DataSpec', 'StudentSpec', 'DistillSpec', 'PruneSpec', 'ProfileSpec', 'RunConfig', 'task_from',
+           'in_section', 'apply_overrides', 'load_config']
 
 # %% ../nbs/15_runconfig.ipynb #1ae33bdf
 @dataclass(frozen=True)
@@ -34,12 +34,50 @@ class DataSpec(Config):
     seed: int = 0                        # seed of the training subset (and of the heldout split)
     heldout: float = 0.1                 # stratified share of the training data held out to choose checkpoints and budgets on
                                          # (0: choose on the dev split, whose score is then no longer an unbiased estimate)
+    # Your own task (`task` is then a name of your choosing): CSV / TSV / JSONL files, plain or .gz, with a header row
+    train_file: str | None = None        # the training examples
+    validation_file: str | None = None   # the examples every stage is scored and reported on
+    text_columns: tuple = ('text',)      # one text column, or two for sentence pairs
+    label_column: str = 'label'          # class names or ids (numbers with `regression`)
+    label_names: tuple | None = None     # class names in id order (default: the train file's labels, sorted)
+    regression: bool = False             # a real-valued label: Pearson and Spearman instead of accuracy and F1
+    metrics: tuple | None = None         # default: accuracy, macro F1 (regression: Pearson, Spearman); the first ranks models
 
     def check(self):
+        for k in ('text_columns', 'label_names', 'metrics'):                   # YAML gives lists, or one name for a single value
+            v = getattr(self, k)
+            if isinstance(v, (str, list)): object.__setattr__(self, k, (v,) if isinstance(v, str) else tuple(v))
         self.require(train_fraction=self.train_fraction is None or 0 < self.train_fraction <= 1,
                      max_train=self.max_train is None or self.max_train >= 1,
                      max_eval=self.max_eval is None or self.max_eval >= 1, max_length=self.max_length >= 8, seed=self.seed >= 0,
                      heldout=0 <= self.heldout < 1)
+        self.require('should name one text column, or two for sentence pairs', text_columns=len(self.text_columns) in (1, 2)
+                     and all(isinstance(c, str) and c for c in self.text_columns))
+        self.require('has no class names: a regression label is a number', label_names=not (self.regression and self.label_names))
+        self.require(f'names an unknown metric; known: {sorted(METRICS)}', metrics=self.metrics is None or
+                     (len(self.metrics) >= 1 and all(m in METRICS for m in self.metrics)))
+        if (self.train_file is None) != (self.validation_file is None):
+            missing = 'validation_file' if self.train_file else 'train_file'
+            raise self.error(missing, " is missing: your own task needs two files, its training examples and the examples "
+                                      f"it is scored on; only the {'training' if self.train_file else 'validation'} file is given")
+        for k in ('train_file', 'validation_file'):
+            p = getattr(self, k)
+            if p is None: continue
+            kind = Path(p).name.removesuffix('.gz').rsplit('.', 1)[-1].lower()
+            self.require('is not a .csv, .tsv or .jsonl file (optionally .gz)', **{k: kind in ('csv', 'tsv', 'jsonl')})
+            self.require('does not exist (relative paths are read from the directory the run starts in)', **{k: Path(p).expanduser().is_file()})
+
+    @property
+    def own(self) -> bool: return self.train_file is not None
+
+    def files(self) -> dict | None:
+        "`load_task`'s `data_files` for your own task (None for a GLUE task)."
+        return {'train': str(Path(self.train_file).expanduser()), 'validation': str(Path(self.validation_file).expanduser())} if self.own else None
+
+    def task(self, name: str) -> TaskSpec:
+        "Your own task, named `name`, as these settings describe it."
+        return custom_task(name, self.text_columns, self.label_column, self.label_names, self.regression, self.metrics,
+                           description=f"your own task {name!r}, from {Path(self.train_file).name} and {Path(self.validation_file).name}")
 
 @dataclass(frozen=True)
 class StudentSpec(Config):
@@ -143,7 +181,7 @@ STAGES = ('distill', 'prune', 'quantize')
 class RunConfig(Config):
     "A whole EdgeMIN run."
     name: str = 'run'                    # the run's name (default run directory: runs/NAME)
-    task: str = 'sst2'                   # GLUE task: sst2, mrpc, rte, cola, stsb, qqp, mnli, qnli, wnli
+    task: str = 'sst2'                   # GLUE task (sst2, mrpc, rte, cola, stsb, qqp, mnli, qnli, wnli), or your own task's name (data.train_file)
     teacher: str = 'minilm-l6'           # Hub id, directory or 'minilm-l6'; fine-tuned first if it has no task head
     seed: int = 0                        # seeds every stage (same config and seed: same numbers on one machine)
     stages: tuple = STAGES               # compression stages in order (quantize, if present, comes last)
@@ -161,7 +199,7 @@ class RunConfig(Config):
 
     def check(self):
         object.__setattr__(self, 'stages', tuple(self.stages))
-        get_task(self.task)
+        self.task_spec()
         bad = [s for s in self.stages if s not in STAGES]
         if bad: raise ValueError(f"unknown stage {bad[0]!r}; stages are {list(STAGES)}")
         if len(set(self.stages)) != len(self.stages): raise ValueError(f"a stage appears twice in stages={list(self.stages)}")
@@ -181,6 +219,10 @@ class RunConfig(Config):
                               f"writes an ONNX bundle: use a back-end that exports ONNX ({', '.join(b for b, m in BACKENDS.items() if any(x.onnx for x in m.values()))})",
                               'backend', None)
 
+    def task_spec(self) -> TaskSpec:
+        "The run's task: a GLUE task by name, or your own from `data.train_file` / `data.validation_file`, named `task`."
+        return task_from(self.task, self.data)
+
     def to_dict(self) -> dict:
         d = asdict(self)
         d['quantize'] = self.quantize.to_dict()
@@ -194,6 +236,29 @@ class RunConfig(Config):
     def digest(self) -> str:
         "A hash of the configuration: a run directory belongs to one configuration."
         return hashlib.sha256(json.dumps(self.to_dict(), sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+# %% ../nbs/15_runconfig.ipynb #4b0a8036
+def task_from(task: str,                              # a GLUE task name, or your own task's name
+              data: DataSpec,                         # its data settings (your own files, columns and labels)
+              key=lambda k: f'data.{k}',              # how a data setting is named to the user (the CLI: '--train-file')
+              task_key: str = 'task',                 # ... and the task setting
+             ) -> TaskSpec:
+    "The task that `task` and `data` describe: a GLUE task, or your own from `data.train_file` / `data.validation_file`."
+    try: glue = get_task(task) if isinstance(task, str) else None
+    except DataError: glue = None
+    glue = glue if glue is not None and glue.name in GLUE_TASKS else None
+    if data.own and glue:
+        raise ConfigError(f"{task_key}={task!r} is a GLUE task, read from {key('data_dir')} or the Hub, but {key('train_file')} is set: "
+                          f"give your own data a task name of its own (e.g. {task_key}=my-{task})", 'task', f"={task!r} is a GLUE task")
+    if data.own:
+        try: return data.task(task)
+        except DataError as e: raise ConfigError(f"{task_key}={task!r}: {e}", 'task', f"={task!r}: {e}") from None
+    if glue is None:
+        raise ConfigError(f"{task_key}={task!r} is not a GLUE task ({', '.join(GLUE_TASKS)}); for your own data, give "
+                          f"{key('train_file')} and {key('validation_file')} (CSV, TSV or JSONL) with {key('text_columns')} "
+                          f"and {key('label_column')}", 'task', f"={task!r} is not a GLUE task")
+    return glue
+
 
 # %% ../nbs/15_runconfig.ipynb #60258b63
 _SECTIONS = {'data': DataSpec, 'finetune': FinetuneConfig, 'student': StudentSpec, 'distill': DistillSpec,

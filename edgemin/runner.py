@@ -186,11 +186,23 @@ def make_run_dir(root: Path):
     try: root.mkdir(parents=True, exist_ok=True)
     except OSError as e: raise ConfigError(f"cannot create the run directory {root}: {e.strerror or e}") from None
 
-def note_data_source(root: Path, data_dir: str | None) -> dict:
-    "Record in config.json where the run reads its data (`data.data_dir`, else $EDGEMIN_GLUE_DIR, else the Hub), so that tools opened later read the same."
+def note_data_source(root: Path, data_dir: str | None,
+                     task: TaskSpec | None = None,   # your own task, as read from its files (class names filled in)
+                     files: dict | None = None,      # ... and its files: split -> path
+                    ) -> dict:
+    "Record in config.json where the run reads its data (`data.data_dir`, else $EDGEMIN_GLUE_DIR, else the Hub; or your own files, with their sha256 and the task read from them), so that tools opened later read the same."
     d = data_dir or os.environ.get('EDGEMIN_GLUE_DIR') or None
-    src = {'data_dir': str(Path(d).expanduser().resolve()), 'from': 'local GLUE files'} if d else {'data_dir': None, 'from': 'the Hugging Face Hub'}
+    if files:
+        src = {'data_dir': None, 'from': 'your own files', 'task': task.to_dict() if task is not None else None,
+               'files': {s: {'path': str(Path(p).expanduser().resolve()), 'sha256': sha256_file(p)} for s, p in files.items()}}
+    else: src = {'data_dir': str(Path(d).expanduser().resolve()), 'from': 'local GLUE files'} if d else {'data_dir': None, 'from': 'the Hugging Face Hub'}
     c = json.loads((root/'config.json').read_text())
+    old = (c.get('data_source') or {}).get('files') or {}
+    changed = [s for s, f in (src.get('files') or {}).items() if s in old and old[s]['sha256'] != f['sha256']]
+    if changed and any(root.glob('*/record.json')):          # stages done on other examples: resuming would mix two data sets
+        s = changed[0]
+        raise DataError(f"data.{s}_file {src['files'][s]['path']} has changed since this run's first stages were trained on it "
+                        f"(sha256 {old[s]['sha256'][:12]}… then, {src['files'][s]['sha256'][:12]}… now): restore it, or start a new run directory")
     if c.get('data_source') != src:                          # a resumed run may read its data elsewhere now: the latest place wins
         _save_config_json(root, c | {'data_source': src})
     return src
@@ -263,13 +275,13 @@ def run(config: RunConfig, out: str | Path, progress: bool = True,
     tok = check_before_work(cfg)                             # reads only: nothing is written before the checks pass
     with run_lock(root):
         check_run_dir(root, cfg)
-        note_data_source(root, cfg.data.data_dir)
         torch.manual_seed(cfg.seed)
         d = cfg.data
         try:
-            data = prepare(cfg.task, tok, max_length=d.max_length, data_dir=d.data_dir, train_fraction=d.train_fraction,
-                           max_train=d.max_train, seed=d.seed)
+            data = prepare(cfg.task_spec(), tok, max_length=d.max_length, data_dir=d.data_dir, train_fraction=d.train_fraction,
+                           max_train=d.max_train, seed=d.seed, data_files=d.files())
         except DataError as e: raise DataError(f"data: {e}") from None
+        note_data_source(root, d.data_dir, data.task if d.own else None, d.files())
         if d.max_eval: data = data.take(d.max_eval)
         if d.heldout:                                        # checkpoints, recovery and budgets are chosen on it, never on dev
             try: data = data.holdout(d.heldout, seed=d.seed)

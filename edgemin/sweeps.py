@@ -10,9 +10,10 @@ from typing import Sequence
 
 import torch
 
-from .data import get_task, prepare
+from .data import TaskSpec, get_task, prepare
 from .teacher import finetune_teacher, load_teacher
 from .runconfig import RunConfig, apply_overrides
+from .report import task_of
 from .runner import run
 
 # %% auto #0
@@ -31,11 +32,11 @@ def _one(args):
 
 def _warm_teacher(cfg: RunConfig):
     "Fine-tune (or find in the cache) the teacher once before parallel runs."
-    t = load_teacher(cfg.teacher, task=cfg.task, seed=cfg.seed)
+    t = load_teacher(cfg.teacher, task=cfg.task_spec(), seed=cfg.seed)
     if not t.config.edgemin_has_task_head:
         d = cfg.data
-        data = prepare(cfg.task, cfg.teacher, max_length=d.max_length, data_dir=d.data_dir, train_fraction=d.train_fraction,
-                       max_train=d.max_train, seed=d.seed)
+        data = prepare(cfg.task_spec(), cfg.teacher, max_length=d.max_length, data_dir=d.data_dir, train_fraction=d.train_fraction,
+                       max_train=d.max_train, seed=d.seed, data_files=d.files())
         finetune_teacher(cfg.teacher, data, cfg.finetune, progress=False)
 
 def run_many(configs: Sequence[tuple[str, RunConfig]], out: str | Path, workers: int = 1, ray: bool = False) -> list[dict]:
@@ -58,7 +59,7 @@ def run_many(configs: Sequence[tuple[str, RunConfig]], out: str | Path, workers:
 # %% ../nbs/18_sweeps.ipynb #93ae5076
 def _final(rep: dict) -> dict:
     "The last stage's numbers of a report, with its task's main metric."
-    main = get_task(rep['task']).main_metric
+    main = task_of(rep).main_metric
     f = rep['stages'][-1]
     lat = min((l for l in f['latency'] if l['batch'] == 1), key=lambda l: -l['seq_len'])
     return {'metric': f['metrics'][main], 'size_mb': f['size_bytes'] / 1e6, 'latency_ms': lat['median_ms'], 'params': f['params']}
@@ -83,7 +84,7 @@ def sweep(base: RunConfig, grid: dict, out: str | Path, workers: int = 1, ray: b
     res = run_many(configs, out, workers, ray)
     rows = [{'name': r['name'], **dict(zip(keys, combo)), **(_final(r['report']) if 'report' in r else {'error': r['error']})}
             for r, combo in zip(res, itertools.product(*(grid[k] for k in keys)))]
-    _write_table(Path(out), 'sweep', rows, base.task, pareto=True)
+    _write_table(Path(out), 'sweep', rows, base.task_spec(), pareto=True)
     return rows
 
 ABLATIONS = {
@@ -113,15 +114,15 @@ def ablate(base: RunConfig, out: str | Path, seeds: Sequence[int] = (0, 1, 2), v
         rows.append({'name': v, 'seeds': len(got), 'metric': statistics.mean(m), 'metric_std': statistics.stdev(m) if len(m) > 1 else 0.0,
                      'size_mb': statistics.mean(g['size_mb'] for g in got), 'latency_ms': statistics.mean(g['latency_ms'] for g in got),
                      **({'errors': errs} if errs else {})})
-    _write_table(Path(out), 'ablation', rows, base.task, pareto=False)
+    _write_table(Path(out), 'ablation', rows, base.task_spec(), pareto=False)
     return rows
 
 # %% ../nbs/18_sweeps.ipynb #3d980bf8
-def _write_table(out: Path, stem: str, rows: list[dict], task: str, pareto: bool):
+def _write_table(out: Path, stem: str, rows: list[dict], task: TaskSpec, pareto: bool):
     "rows -> STEM.json, STEM.md (and trade-off plots with the Pareto front)."
     import matplotlib.pyplot as plt
     from edgemin.viz import plot_tradeoff
-    main = get_task(task).main_metric
+    main, task = task.main_metric, task.name
     (out/f'{stem}.json').write_text(json.dumps(rows, indent=1))
     keys = [k for k in rows[0] if k not in ('name', 'error', 'errors')] if rows else []
     lines = [f'# {stem.capitalize()} ({task}; metric: {main} of the final stage)', '', '| name | ' + ' | '.join(keys) + ' |', '|---' * (len(keys) + 1) + '|']

@@ -11,7 +11,7 @@ import torch
 from torch import nn
 
 from .config import ModelError
-from .data import TaskData, TaskSpec, get_task, resolve_checkpoint, edgemin_cache, OFFLINE_CHECKPOINTS
+from .data import TaskData, TaskSpec, get_task, mark_task, resolve_checkpoint, edgemin_cache, OFFLINE_CHECKPOINTS
 from .models import arch_for
 from .checkpoint import atomic_dir, check_dir, check_weights, load_model, write_model
 from .train import FinetuneConfig, FinetuneRecord, finetune, evaluate
@@ -62,7 +62,7 @@ def load_teacher(name_or_path: str | Path,           # Hub id, local directory, 
     t = get_task(task) if task is not None else None
     if getattr(cfg, 'edgemin_shapes', None) and local.is_dir():    # saved by EdgeMIN: layers may differ in shape
         model = load_model(local)
-        if t is not None: fit_head(model, _label_kwargs(t), seed); model.config.edgemin_task = t.name
+        if t is not None: fit_head(model, _label_kwargs(t), seed); mark_task(model.config, t)
         return model
     kw = _label_kwargs(t) if t is not None else {}
     torch.manual_seed(seed)
@@ -84,7 +84,7 @@ def load_teacher(name_or_path: str | Path,           # Hub id, local directory, 
     model.config.edgemin_has_task_head = not any('classifier' in k for k in fresh)
     model.config.edgemin_initialised = [k for k in fresh if 'position_ids' not in k]   # weights given fresh values (the task head)
     model.config.edgemin_source = str(name_or_path)
-    if t is not None: model.config.edgemin_task = t.name
+    if t is not None: mark_task(model.config, t)
     return model.eval()
 
 # %% ../nbs/09_teacher.ipynb #6ca2c8ee

@@ -14,7 +14,7 @@ import torch
 from tqdm.auto import tqdm
 
 from .config import Config, DataError, ModelError, bar_off
-from .data import TaskData, compute_metrics, get_task, make_loader, token_lengths
+from .data import TaskData, compute_metrics, get_task, mark_task, make_loader, token_lengths
 from .vocab import data_for
 
 # %% auto #0
@@ -256,6 +256,6 @@ def finetune(model,                     # a sequence classifier (not modified)
     out, rec = train(copy.deepcopy(model), data, config, progress=progress, desc='Fine-tuning', checkpoint=checkpoint,
                      checkpoint_every=checkpoint_every)
     out.config.edgemin_finetuned = True
-    out.config.edgemin_task = data.task.name
+    mark_task(out.config, data.task)
     out.config.edgemin_has_task_head = True
     return out, rec

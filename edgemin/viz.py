@@ -179,20 +179,27 @@ def _map_layer(i: int, n_student: int, n_teacher: int) -> int:
     "The teacher layer compared with student layer `i`: proportional, last to last."
     return max(0, round((i + 1) * n_teacher / n_student) - 1)
 
-def _data_dir(root: Path) -> str | None:
-    "Where run `root` read its data: the directory its config.json records as the data source, else `data.data_dir` (None: the Hub)."
+def _data_dir(root: Path) -> str | dict | None:
+    "Where run `root` read its data: the directory its config.json records as the data source, else `data.data_dir` (None: the Hub); for your own task, the recorded source itself (its task and files)."
     c = json.loads((root/'config.json').read_text())
-    return (c.get('data_source') or {}).get('data_dir') or c['config'].get('data', {}).get('data_dir')
+    src = c.get('data_source') or {}
+    if src.get('files'): return src
+    return src.get('data_dir') or c['config'].get('data', {}).get('data_dir')
 
-def _dev_examples(cfg: dict, n: int, data_dir: str | None = None, labels: bool = False) -> list:
+def _dev_examples(cfg: dict, n: int, data_dir: str | dict | None = None, labels: bool = False) -> list:
     "Up to `n` dev examples (text, or a pair of texts) of the run's task, read from `data_dir` (None: the Hub), with their gold labels if `labels` ((examples, labels)); none, with a warning, if they cannot be read here."
     import warnings
     from edgemin.data import load_task, get_task
     try:
-        t = get_task(cfg['task'])
-        ds = load_task(t, data_dir=data_dir, splits=['validation'])['validation']
+        if isinstance(data_dir, dict):                    # your own task: its validation file, read as the run read it
+            t = get_task(data_dir['task'])
+            ds = load_task(t, data_files={'validation': data_dir['files']['validation']['path']})['validation']
+        else:
+            t = get_task(cfg['task'])
+            ds = load_task(t, data_dir=data_dir, splits=['validation'])['validation']
     except Exception as e:
-        warnings.warn(f"no dev examples to offer: the {cfg['task']} dev set could not be read from {data_dir or 'the Hugging Face Hub'} "
+        where = data_dir['files']['validation']['path'] if isinstance(data_dir, dict) else data_dir or 'the Hugging Face Hub'
+        warnings.warn(f"no dev examples to offer: the {cfg['task']} dev set could not be read from {where} "
                       f"({type(e).__name__}: {(str(e).splitlines() or [''])[0]}); pass examples=[...] or type a sentence", stacklevel=3)
         return ([], []) if labels else []
     cols = [list(ds[c][:n]) for c in t.text_cols]
