@@ -100,7 +100,7 @@ def data_command(args) -> dict:
     "Load, subset, optionally tokenize, and describe a task; print the summary (or JSON)."
     from edgemin.data import TaskSpec, describe, load_task, load_tokenizer, tokenize_task
     t0 = time.perf_counter()
-    t, files = _cli_task(args)
+    t, files = _cli_task(args, task_key='TASK')
     dd = load_task(t, data_dir=args.data_dir, train_fraction=args.train_fraction, max_train=args.max_train,
                    seed=args.seed, splits=args.splits, data_files=files)
     if files and not t.is_regression:                  # your own task: its class names as read from the files
@@ -148,7 +148,7 @@ def _add_own_task_args(p: argparse.ArgumentParser):
     g.add_argument('--regression', action='store_true', help='a real-valued label, scored by Pearson and Spearman correlation')
     g.add_argument('--metrics', help='metrics, comma-separated; the first ranks models (default accuracy,f1_macro; regression: pearson,spearmanr)')
 
-def _cli_task(args, task: str | None = None):
+def _cli_task(args, task: str | None = None, task_key: str = '--task'):
     "The command's task and `data_files`: a GLUE task (files None), or your own from --train-file / --validation-file, checked as the pipeline's data section is."
     from edgemin.config import ConfigError
     from edgemin.runconfig import DataSpec, task_from
@@ -159,7 +159,7 @@ def _cli_task(args, task: str | None = None):
         d = DataSpec(train_file=a('train_file'), validation_file=a('validation_file'), text_columns=items(a('text_columns', 'text')) or ('text',),
                      label_column=a('label_column', 'label'), label_names=items(a('label_names')), regression=bool(a('regression', False)),
                      metrics=items(a('metrics')))
-        return task_from(task or args.task, d, key=flag, task_key='--task'), d.files()
+        return task_from(task or args.task, d, key=flag, task_key=task_key), d.files()
     except ConfigError as e:
         if e.field in DataSpec.field_names(): raise e.renamed(flag(e.field)) from None
         raise

@@ -19,8 +19,8 @@ from .prune import PruneConfig
 from .quantize import BACKENDS, QuantizeConfig
 
 # %% auto #0
-__all__ = ['STAGES', 'PRESETS', 'DataSpec', 'StudentSpec', 'DistillSpec', 'PruneSpec', 'ProfileSpec', 'RunConfig', 'task_from',
-           'in_section', 'apply_overrides', 'load_config']
+__all__ = ['STAGES', 'PRESETS', 'DataSpec', 'StudentSpec', 'DistillSpec', 'PruneSpec', 'ProfileSpec', 'RunConfig', 'in_section',
+           'apply_overrides', 'load_config', 'task_from']
 
 # %% ../nbs/15_runconfig.ipynb #1ae33bdf
 @dataclass(frozen=True)
@@ -237,29 +237,6 @@ class RunConfig(Config):
         "A hash of the configuration: a run directory belongs to one configuration."
         return hashlib.sha256(json.dumps(self.to_dict(), sort_keys=True, default=str).encode()).hexdigest()[:16]
 
-# %% ../nbs/15_runconfig.ipynb #4b0a8036
-def task_from(task: str,                              # a GLUE task name, or your own task's name
-              data: DataSpec,                         # its data settings (your own files, columns and labels)
-              key=lambda k: f'data.{k}',              # how a data setting is named to the user (the CLI: '--train-file')
-              task_key: str = 'task',                 # ... and the task setting
-             ) -> TaskSpec:
-    "The task that `task` and `data` describe: a GLUE task, or your own from `data.train_file` / `data.validation_file`."
-    try: glue = get_task(task) if isinstance(task, str) else None
-    except DataError: glue = None
-    glue = glue if glue is not None and glue.name in GLUE_TASKS else None
-    if data.own and glue:
-        raise ConfigError(f"{task_key}={task!r} is a GLUE task, read from {key('data_dir')} or the Hub, but {key('train_file')} is set: "
-                          f"give your own data a task name of its own (e.g. {task_key}=my-{task})", 'task', f"={task!r} is a GLUE task")
-    if data.own:
-        try: return data.task(task)
-        except DataError as e: raise ConfigError(f"{task_key}={task!r}: {e}", 'task', f"={task!r}: {e}") from None
-    if glue is None:
-        raise ConfigError(f"{task_key}={task!r} is not a GLUE task ({', '.join(GLUE_TASKS)}); for your own data, give "
-                          f"{key('train_file')} and {key('validation_file')} (CSV, TSV or JSONL) with {key('text_columns')} "
-                          f"and {key('label_column')}", 'task', f"={task!r} is not a GLUE task")
-    return glue
-
-
 # %% ../nbs/15_runconfig.ipynb #60258b63
 _SECTIONS = {'data': DataSpec, 'finetune': FinetuneConfig, 'student': StudentSpec, 'distill': DistillSpec,
              'prune': PruneSpec, 'quantize': QuantizeConfig, 'profile': ProfileSpec}
@@ -318,6 +295,29 @@ def _merge(base: dict, new: dict, where: str) -> dict:
         if k not in base: raise ValueError(f"{where}: unknown config key {k!r}; valid keys: {sorted(base)}")
         base[k] = _merge(base[k], v, f'{where}: {k}') if isinstance(base[k], dict) and isinstance(v, dict) else v
     return base
+
+# %% ../nbs/15_runconfig.ipynb #4b0a8036
+def task_from(task: str,                              # a GLUE task name, or your own task's name
+              data: DataSpec,                         # its data settings (your own files, columns and labels)
+              key=lambda k: f'data.{k}',              # how a data setting is named to the user (the CLI: '--train-file')
+              task_key: str = 'task',                 # ... and the task setting
+             ) -> TaskSpec:
+    "The task that `task` and `data` describe: a GLUE task, or your own from `data.train_file` / `data.validation_file`."
+    try: glue = get_task(task) if isinstance(task, str) else None
+    except DataError: glue = None
+    glue = glue if glue is not None and glue.name in GLUE_TASKS else None
+    if data.own and glue:
+        raise ConfigError(f"{task_key}={task!r} is a GLUE task, read from {key('data_dir')} or the Hub, but {key('train_file')} is set: "
+                          f"give your own data a task name of its own (e.g. {task_key}=my-{task})", 'task', f"={task!r} is a GLUE task")
+    if data.own:
+        try: return data.task(task)
+        except DataError as e: raise ConfigError(f"{task_key}={task!r}: {e}", 'task', f"={task!r}: {e}") from None
+    if glue is None:
+        raise ConfigError(f"{task_key}={task!r} is not a GLUE task ({', '.join(GLUE_TASKS)}); for your own data, give "
+                          f"{key('train_file')} and {key('validation_file')} (CSV, TSV or JSONL) with {key('text_columns')} "
+                          f"and {key('label_column')}", 'task', f"={task!r} is not a GLUE task")
+    return glue
+
 
 # %% ../nbs/15_runconfig.ipynb #3893d24f
 PRESETS = {
