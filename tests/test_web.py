@@ -66,12 +66,11 @@ def _in_browser(folder: Path, texts: list[str]) -> list[dict]:
     assert len(got) == len(texts) and not errors, errors
     return got
 
-# transformers.js runs the INT8 graph on ONNX Runtime Web's WASM kernels, whose integer products round differently from
-# x86 ONNX Runtime's: on sentences the model finds close (probabilities near 0.5) the label can flip. Measured on the demo's
-# INT8 bundle (runs/sst2-offline, per-channel): 98.3% of 300 dev sentences agree, every disagreement at a probability
-# below 0.6 on both sides. So the float bundle is held to the 99% the issue asks for; the INT8 bundle to 95%, with no
-# disagreement where Python is confident (a wrong tokenizer, label order or input would break that at once).
-AGREE = {'int8': 0.95, 'fp32': 0.99}
+# The page classifies one sentence at a time, so Python does too. Dynamic INT8 quantizes each MatMul's input with one
+# scale over the whole batch, pad positions included: a padded batch moves every sentence's logits a little (measured on
+# this test's bundle: 97.7% label agreement with the browser when Python runs batches of 32, 99.7% at batch 1, largest
+# probability gap 0.21 -> 0.06). At batch 1 both bundles are held to the 99% the issue asks for.
+AGREE = {'int8': 0.99, 'fp32': 0.99}
 CONFIDENT = 0.65
 
 @pytest.mark.parametrize('precision', ['fp32', 'int8'])
@@ -85,7 +84,7 @@ def test_the_bundle_classifies_in_the_browser_as_in_python(bundles, transformers
     web_demo(b, library='../lib/@huggingface/transformers/dist/transformers.min.js', wasm='../lib/onnxruntime-web/dist/')
     dev = data.take(N_DEV)
     texts = [str(t) for t in dev.raw[dev.eval_split]['sentence']]
-    logits, labels = predict(OnnxClassifier.from_bundle(b), dev, dev.eval_split)
+    logits, labels = predict(OnnxClassifier.from_bundle(b), dev, dev.eval_split, batch_size=1)
     want = [dev.task.label_names[i] for i in logits.argmax(-1)]
     got = _in_browser(b, texts)
     agree = np.mean([g['label'] == w for g, w in zip(got, want)])
