@@ -21,6 +21,7 @@ _API = {   # public name -> the module that defines it
     'Profile': 'profile', 'latency': 'profile', 'flops': 'profile', 'size_on_disk': 'profile',
     'load_teacher': 'teacher', 'finetune_teacher': 'teacher', 'task_teacher': 'teacher',
     'make_student': 'distill', 'recipe': 'distill', 'DistillConfig': 'distill', 'Phase': 'distill',
+    'SentenceEncoder': 'embed', 'load_encoder': 'embed', 'encode': 'embed', 'evaluate_embeddings': 'embed',
     'PruneConfig': 'prune',
     'QuantizeConfig': 'quantize', 'BACKENDS': 'quantize', 'register_mode': 'quantize',
     'save_bundle': 'bundle',

@@ -59,7 +59,7 @@ def test_the_package_face_imports_nothing_of_its_own():
 def test_the_layers_are_core_stages_then_pipeline():
     n = layer_numbers()
     core = {'config', 'data', 'modeling', 'models', 'vocab', 'checkpoint', 'train', 'runtime', 'profile'}
-    stages = {'teacher', 'distill', 'prune', 'quantize', 'bundle'}
+    stages = {'teacher', 'distill', 'embed', 'prune', 'quantize', 'bundle'}   # embed: the embedding task kind beside distill
     assert {m for m, i in n.items() if 1 <= i <= CORE_END} == core
     assert {m for m, i in n.items() if CORE_END < i <= STAGES_END} == stages
     assert [m for m, i in sorted(n.items(), key=lambda kv: kv[1]) if i > STAGES_END] == \
