@@ -18,7 +18,8 @@ from .models import arch_for
 
 # %% auto #0
 __all__ = ['POOLINGS', 'EMBED_EVALS', 'pool', 'sentence_pooling', 'SentenceEncoder', 'load_encoder', 'encode', 'register_eval',
-           'sts_eval', 'pair_eval', 'rank_metrics', 'retrieval_eval', 'evaluate_embeddings', 'agreement']
+           'sts_eval', 'pair_eval', 'rank_metrics', 'retrieval_eval', 'evaluate_embeddings', 'agreement',
+           'EmbedDistillConfig', 'EmbedDistillRecord', 'sentence_data', 'make_embedder', 'distill_embedder']
 
 # %% ../nbs/10a_embed.ipynb #6833ee99
 POOLINGS = ('mean', 'cls', 'max')
@@ -75,24 +76,31 @@ class SentenceEncoder(nn.Module):
     def __init__(self, model: nn.Module,          # an EdgeMIN-shaped model (`load_teacher`, `make_student`, `prune`, ...); its head is unused
                  pooling: str = 'mean',           # 'mean', 'cls' or 'max'
                  normalize: bool = True,          # unit-length vectors (cosine = dot product)
+                 proj: nn.Linear | None = None,   # a linear map after pooling (a narrower student's way back to its teacher's space)
                 ):
         super().__init__()
         if pooling not in POOLINGS: raise ModelError(f"pooling {pooling!r} is not one of {list(POOLINGS)}")
         self.arch = arch_for(model)
-        self.model, self.pooling, self.normalize = model, pooling, bool(normalize)
+        self.model, self.pooling, self.normalize, self.proj = model, pooling, bool(normalize), proj
+        if proj is not None and proj.in_features != getattr(model.config, self.arch.cfg_hidden):
+            raise ModelError(f"proj takes {proj.in_features} inputs, the encoder is {getattr(model.config, self.arch.cfg_hidden)} wide")
 
     @property
     def config(self): return self.model.config
     @property
-    def dim(self) -> int: return getattr(self.model.config, self.arch.cfg_hidden)
+    def dim(self) -> int: return self.proj.out_features if self.proj is not None else getattr(self.model.config, self.arch.cfg_hidden)
 
     def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor, token_type_ids: torch.Tensor | None = None) -> torch.Tensor:
         kw = {'token_type_ids': token_type_ids} if token_type_ids is not None and self.arch.token_types else {}
         hidden = self.model.base_model(input_ids=input_ids, attention_mask=attention_mask, **kw)[0]
-        return pool(hidden, attention_mask, self.pooling, self.normalize)
+        v = pool(hidden, attention_mask, self.pooling)
+        if self.proj is not None: v = self.proj(v)
+        return nn.functional.normalize(v, dim=-1) if self.normalize else v
 
     def __repr__(self) -> str:
-        return f"SentenceEncoder({self.arch.family}, {self.dim} wide, {self.pooling} pooling{', normalised' if self.normalize else ''})"
+        w = getattr(self.model.config, self.arch.cfg_hidden)
+        return (f"SentenceEncoder({self.arch.family}, {w} wide, {self.pooling} pooling"
+                f"{f', projected to {self.dim}' if self.proj is not None else ''}{', normalised' if self.normalize else ''})")
 
 def load_encoder(name_or_path: str | Path,       # a sentence-transformers folder, an offline alias or a Hub id
                  pooling: str | None = None,      # default: what the model's modules.json declares
@@ -218,3 +226,144 @@ def agreement(student, teacher, sentences: Sequence[str], tokenizer, teacher_tok
     if s.shape[1] != t.shape[1]:
         raise ModelError(f"the student's vectors have {s.shape[1]} dimensions, the teacher's {t.shape[1]}: agreement compares vectors of one space")
     return float(_cos(s, t).mean())
+
+# %% ../nbs/10a_embed.ipynb #b922d57d
+from dataclasses import dataclass, field, asdict
+import math, time
+from .config import Config, bar_off
+from .data import TaskData, TaskSpec, make_loader
+from .models import capture_qkv, layers
+
+@dataclass(frozen=True)
+class EmbedDistillConfig(Config):
+    "Distilling a sentence embedder: the loss on its vectors, MiniLMv2 relations beside it, and the budget."
+    loss: str = 'cosine'                 # on the sentence vectors: 'cosine' (1 - cosine to the teacher's) or 'mse'
+    relations: float = 1.0               # weight of MiniLMv2's Q-Q / K-K / V-V relation KL on the last layer (0: off)
+    epochs: float = 1.0                  # passes over the sentences
+    max_steps: int | None = None         # a step budget instead of epochs
+    lr: float = 1e-4                     # peak learning rate (linear warm-up, then linear decay)
+    batch_size: int = 64
+    warmup_ratio: float = 0.1
+    weight_decay: float = 0.01
+    max_grad_norm: float = 1.0
+    max_length: int = 128                # truncation length in tokens
+    length_groups: int | None = 10       # batches of similar length from groups of this many batches (less padding)
+    seed: int = 0
+
+    def check(self):
+        self.choose(loss=('cosine', 'mse'))
+        self.require(relations=self.relations >= 0, epochs=self.epochs > 0, max_steps=self.max_steps is None or self.max_steps >= 1,
+                     lr=self.lr > 0, batch_size=self.batch_size >= 1, warmup_ratio=0 <= self.warmup_ratio < 1, max_length=self.max_length >= 8)
+
+@dataclass
+class EmbedDistillRecord:
+    "What an embedding distillation did: its settings, data, steps, losses and time."
+    config: dict
+    sentences: int = 0
+    steps: int = 0
+    losses: list = field(default_factory=list)   # mean loss components every `log_every` steps: {'step', 'vector', 'relations'}
+    wall_time_s: float = 0.0
+    def to_dict(self) -> dict: return asdict(self)
+
+_SENTENCES = TaskSpec('sentences', ('sentence',), None, ('pearson',), 'pearson', splits={'train': 'train'},
+                      description='unlabelled sentences')
+
+def sentence_data(sentences: Sequence[str], tokenizer, max_length: int = 128) -> TaskData:
+    "Unlabelled sentences as a `TaskData` (one 'train' split, a dummy 0.0 label), for loaders and calibration."
+    from datasets import Dataset, DatasetDict
+    sentences = [s for s in sentences if isinstance(s, str) and s.strip()]
+    if not sentences: raise DataError("no sentences to distill on: give a non-empty list of text")
+    raw = Dataset.from_dict({'sentence': sentences, 'label': [0.0] * len(sentences), 'idx': list(range(len(sentences)))})
+    enc = raw.map(lambda b: tokenizer(b['sentence'], truncation=True, max_length=max_length), batched=True, remove_columns=['sentence'])
+    return TaskData(_SENTENCES, DatasetDict(train=raw), DatasetDict(train=enc), tokenizer, max_length)
+
+# %% ../nbs/10a_embed.ipynb #4b3c3ddb
+def make_embedder(teacher: SentenceEncoder,
+                  sentences: Sequence[str] = (),   # calibration sentences for the projection of a narrower student
+                  tokenizer=None,                  # the teacher's tokenizer (needed with `sentences`)
+                  layers: int | Sequence[int] | None = 4, hidden: int | None = None,
+                  heads: int | Sequence[int] | None = None, ffn: int | Sequence[int] | None = None,
+                  init: str | None = None,         # see `make_student` ('every_other' by default)
+                  width: str = 'magnitude',        # how a narrower student keeps channels, heads and neurons (no labels needed)
+                  seed: int = 0,
+                 ) -> SentenceEncoder:
+    "A student embedder cut out of `teacher`, with its pooling; a narrower one projects back to the teacher's width (ridge least squares on `sentences`)."
+    from edgemin.distill import make_student
+    s = make_student(teacher.model, layers=layers, hidden=hidden, heads=heads, ffn=ffn, init=init, width=width, seed=seed)
+    w = getattr(s.config, arch_for(s).cfg_hidden)
+    if w == teacher.dim: return SentenceEncoder(s, teacher.pooling, teacher.normalize)
+    proj = nn.Linear(w, teacher.dim)
+    if len(sentences):
+        if tokenizer is None: raise ModelError("make_embedder: give the tokenizer with the calibration sentences")
+        raw = SentenceEncoder(s, teacher.pooling, normalize=False)
+        x = encode(raw, tokenizer, sentences); y = encode(SentenceEncoder(teacher.model, teacher.pooling, normalize=False), tokenizer, sentences)
+        mx, my = x.mean(0), y.mean(0)
+        xc, yc = (x - mx).astype(np.float64), (y - my).astype(np.float64)
+        g = xc.T @ xc
+        lam = 1e-2 * np.trace(g) / len(g)                             # ridge: sentence vectors are strongly correlated
+        W = np.linalg.solve(g + lam * np.eye(len(g)), xc.T @ yc)      # (w, D)
+        with torch.no_grad():
+            proj.weight.copy_(torch.from_numpy(W.T.astype(np.float32))); proj.bias.copy_(torch.from_numpy((my - mx @ W).astype(np.float32)))
+    return SentenceEncoder(s, teacher.pooling, teacher.normalize, proj)
+
+# %% ../nbs/10a_embed.ipynb #7d1def3e
+def _relation_loss(t_qkv: dict, s_qkv: dict, mask: torch.Tensor, R: int) -> torch.Tensor:
+    "MiniLMv2's Q-Q, K-K and V-V relation KL between one teacher and one student layer, averaged."
+    from edgemin.distill import heads_concat, relation_kl, relation_logprobs
+    out = []
+    for a in ('q', 'k', 'v'):
+        lt = relation_logprobs(heads_concat(t_qkv[a]), heads_concat(t_qkv[a]), mask, R)
+        ls = relation_logprobs(heads_concat(s_qkv[a]), heads_concat(s_qkv[a]), mask, R)
+        out.append(relation_kl(lt, ls, mask))
+    return sum(out) / len(out)
+
+def distill_embedder(student: SentenceEncoder,          # from `make_embedder` (not modified)
+                     teacher: SentenceEncoder,          # not modified
+                     sentences: Sequence[str],          # unlabelled training text
+                     tokenizer,                         # shared by both (a student cut from the teacher keeps its vocabulary)
+                     config: EmbedDistillConfig = EmbedDistillConfig(),
+                     progress: bool = True,
+                     log_every: int = 50,
+                    ) -> tuple[SentenceEncoder, EmbedDistillRecord]:
+    "Train a copy of `student` to reproduce `teacher`'s sentence vectors (and, with `relations`, its last layer's self-attention relations)."
+    import copy
+    from tqdm.auto import tqdm
+    from transformers import get_linear_schedule_with_warmup
+    from edgemin.distill import default_relation_heads
+    if student.dim != teacher.dim:
+        raise ModelError(f"the student embeds in {student.dim} dimensions, the teacher in {teacher.dim}: build it with make_embedder (which adds the projection)")
+    t0, cfg = time.perf_counter(), config
+    torch.manual_seed(cfg.seed)
+    student, teacher = copy.deepcopy(student).train(), teacher.eval()
+    data = sentence_data(sentences, tokenizer, cfg.max_length)
+    loader = data.loader('train', cfg.batch_size, shuffle=True, seed=cfg.seed, length_groups=cfg.length_groups)
+    total = cfg.max_steps or max(1, math.ceil(cfg.epochs * len(loader)))
+    no_decay = [p for n, p in student.named_parameters() if p.ndim < 2]
+    decay = [p for n, p in student.named_parameters() if p.ndim >= 2]
+    opt = torch.optim.AdamW([{'params': decay, 'weight_decay': cfg.weight_decay}, {'params': no_decay, 'weight_decay': 0.0}], lr=cfg.lr)
+    sched = get_linear_schedule_with_warmup(opt, int(cfg.warmup_ratio * total), total)
+    tl, sl = layers(teacher.model), layers(student.model)
+    R = default_relation_heads(tl[-1].q.out_features, sl[-1].q.out_features, max(tl[-1].n_heads, sl[-1].n_heads))
+    rec, step, window = EmbedDistillRecord(cfg.to_dict(), sentences=len(data.raw['train'])), 0, {}
+    bar = tqdm(total=total, desc='Distilling the embedder', disable=bar_off(progress))
+    while step < total:
+        for batch in loader:
+            inp = {k: batch[k] for k in ('input_ids', 'attention_mask', 'token_type_ids') if k in batch}
+            with torch.no_grad(), capture_qkv(teacher.model, which=[-1], detach=True) as tq: tv = teacher(**inp)
+            with capture_qkv(student.model, which=[-1]) as sq: sv = student(**inp)
+            vec = (1 - nn.functional.cosine_similarity(sv, tv, dim=-1)).mean() if cfg.loss == 'cosine' else nn.functional.mse_loss(sv, tv)
+            parts = {'vector': vec}
+            if cfg.relations > 0:
+                parts['relations'] = _relation_loss(tq[len(tl) - 1], sq[len(sl) - 1], inp['attention_mask'], R)
+            loss = vec + cfg.relations * parts.get('relations', 0.0)
+            loss.backward()
+            if cfg.max_grad_norm > 0: nn.utils.clip_grad_norm_(student.parameters(), cfg.max_grad_norm)
+            opt.step(); sched.step(); opt.zero_grad(); step += 1
+            for k, v in parts.items(): window.setdefault(k, []).append(float(v.detach()))
+            if step % log_every == 0 or step == total:
+                rec.losses.append({'step': step, **{k: round(float(np.mean(v)), 6) for k, v in window.items()}}); window = {}
+            bar.update(1); bar.set_postfix(loss=f'{loss.item():.4f}')
+            if step >= total: break
+    bar.close()
+    rec.steps, rec.wall_time_s = step, round(time.perf_counter() - t0, 2)
+    return student.eval(), rec
