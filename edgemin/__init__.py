@@ -22,6 +22,7 @@ _API = {   # public name -> the module that defines it
     'load_teacher': 'teacher', 'finetune_teacher': 'teacher', 'task_teacher': 'teacher',
     'make_student': 'distill', 'recipe': 'distill', 'DistillConfig': 'distill', 'Phase': 'distill',
     'SentenceEncoder': 'embed', 'load_encoder': 'embed', 'encode': 'embed', 'evaluate_embeddings': 'embed',
+    'make_embedder': 'embed', 'distill_embedder': 'embed', 'save_embedder': 'embed', 'export_embedder': 'embed',
     'PruneConfig': 'prune',
     'QuantizeConfig': 'quantize', 'BACKENDS': 'quantize', 'register_mode': 'quantize',
     'save_bundle': 'bundle',

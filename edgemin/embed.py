@@ -20,7 +20,7 @@ from .models import arch_for
 __all__ = ['POOLINGS', 'EMBED_EVALS', 'EVAL_TASKS', 'pool', 'sentence_pooling', 'SentenceEncoder', 'load_encoder', 'encode',
            'register_eval', 'sts_eval', 'pair_eval', 'rank_metrics', 'retrieval_eval', 'evaluate_embeddings',
            'agreement', 'EmbedDistillConfig', 'EmbedDistillRecord', 'sentence_data', 'embedding_sentences',
-           'make_embedder', 'distill_embedder']
+           'make_embedder', 'distill_embedder', 'save_embedder', 'export_embedder', 'quantize_embedder', 'OnnxEmbedder']
 
 # %% ../nbs/13a_embed.ipynb #6833ee99
 POOLINGS = ('mean', 'cls', 'max')
@@ -50,6 +50,21 @@ def _st_file(src: str, name: str) -> Path | None:
         return Path(hf_hub_download(str(src), name))
     except Exception: return None
 
+_IDENTITY = 'torch.nn.modules.linear.Identity'
+
+def _dense_config(src: str, modules: list) -> tuple[str, dict]:
+    "The folder and config of a sentence-transformers Dense module, which must be linear (identity activation) and follow the Pooling."
+    kinds = [str(m.get('type', '')).rsplit('.', 1)[-1] for m in modules]
+    if kinds.count('Dense') > 1 or kinds.index('Dense') != kinds.index('Pooling') + 1 if 'Pooling' in kinds else True:
+        raise ModelError(f"{src}: modules {kinds}; EdgeMIN reads one Dense module, right after the Pooling")
+    where = modules[kinds.index('Dense')].get('path', '')
+    f = _st_file(src, f"{where}/config.json")
+    if f is None: raise ModelError(f"{src}: the Dense module has no {where}/config.json")
+    cfg = json.loads(f.read_text())
+    if cfg.get('activation_function', _IDENTITY) != _IDENTITY:
+        raise ModelError(f"{f}: a Dense module with activation {cfg['activation_function']}; EdgeMIN reads linear projections only")
+    return where, cfg
+
 def sentence_pooling(name_or_path: str | Path) -> tuple[str, bool]:
     "The pooling ('mean', 'cls' or 'max') and whether vectors are normalised, as a sentence-transformers model declares them."
     src = resolve_checkpoint(name_or_path)
@@ -60,8 +75,9 @@ def sentence_pooling(name_or_path: str | Path) -> tuple[str, bool]:
     try: modules = json.loads(mods.read_text())
     except ValueError as e: raise ModelError(f"{mods}: not valid JSON ({e})") from None
     kinds = [str(m.get('type', '')).rsplit('.', 1)[-1] for m in modules]
-    other = [k for k in kinds if k not in ('Transformer', 'Pooling', 'Normalize')]
-    if other: raise ModelError(f"{mods}: modules {other} follow the encoder; EdgeMIN reads Transformer, Pooling and Normalize only")
+    other = [k for k in kinds if k not in ('Transformer', 'Pooling', 'Dense', 'Normalize')]
+    if other: raise ModelError(f"{mods}: modules {other} follow the encoder; EdgeMIN reads Transformer, Pooling, a linear Dense and Normalize only")
+    if 'Dense' in kinds: _dense_config(src, modules)                  # a linear projection, or a clear error
     if 'Pooling' not in kinds: raise ModelError(f"{mods}: no Pooling module; say how to pool, pooling='mean' | 'cls' | 'max'")
     where = next(m for m in modules if str(m.get('type', '')).endswith('Pooling')).get('path', '')
     pc = _st_file(src, f"{where}/config.json" if where else 'config.json')
@@ -91,12 +107,16 @@ class SentenceEncoder(nn.Module):
     @property
     def dim(self) -> int: return self.proj.out_features if self.proj is not None else getattr(self.model.config, self.arch.cfg_hidden)
 
-    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor, token_type_ids: torch.Tensor | None = None) -> torch.Tensor:
+    def tokens_and_sentence(self, input_ids, attention_mask, token_type_ids=None) -> tuple[torch.Tensor, torch.Tensor]:
+        "The encoder's token vectors (B, T, H) and the sentence vector (B, D)."
         kw = {'token_type_ids': token_type_ids} if token_type_ids is not None and self.arch.token_types else {}
         hidden = self.model.base_model(input_ids=input_ids, attention_mask=attention_mask, **kw)[0]
         v = pool(hidden, attention_mask, self.pooling)
         if self.proj is not None: v = self.proj(v)
-        return nn.functional.normalize(v, dim=-1) if self.normalize else v
+        return hidden, (nn.functional.normalize(v, dim=-1) if self.normalize else v)
+
+    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor, token_type_ids: torch.Tensor | None = None) -> torch.Tensor:
+        return self.tokens_and_sentence(input_ids, attention_mask, token_type_ids)[1]
 
     def __repr__(self) -> str:
         w = getattr(self.model.config, self.arch.cfg_hidden)
@@ -108,7 +128,7 @@ def load_encoder(name_or_path: str | Path,       # a sentence-transformers folde
                  normalize: bool | None = None,   # default: what it declares (False for a plain encoder given `pooling`)
                  seed: int = 0,
                 ) -> SentenceEncoder:
-    "A `SentenceEncoder` with the model's declared pooling (weights read with safetensors, no remote code)."
+    "A `SentenceEncoder` with the model's declared pooling, projection and normalisation (weights read with safetensors, no remote code)."
     from edgemin.teacher import load_teacher
     if pooling is None or normalize is None:
         try: p, n = sentence_pooling(name_or_path)
@@ -116,7 +136,18 @@ def load_encoder(name_or_path: str | Path,       # a sentence-transformers folde
             if pooling is None: raise
             p, n = pooling, False
         pooling, normalize = pooling or p, n if normalize is None else normalize
-    return SentenceEncoder(load_teacher(name_or_path, seed=seed).eval(), pooling, normalize)
+    model, proj = load_teacher(name_or_path, seed=seed).eval(), None
+    src = resolve_checkpoint(name_or_path)
+    mods = _st_file(src, 'modules.json')
+    modules = json.loads(mods.read_text()) if mods is not None else []
+    if any(str(m.get('type', '')).endswith('Dense') for m in modules):        # a projection after the pooling (linear)
+        from safetensors.torch import load_file
+        where, cfg = _dense_config(src, modules)
+        w = _st_file(src, f"{where}/model.safetensors")
+        if w is None: raise ModelError(f"{src}: the Dense module has no {where}/model.safetensors (EdgeMIN reads safetensors only)")
+        proj = nn.Linear(cfg['in_features'], cfg['out_features'], bias=cfg.get('bias', True))
+        proj.load_state_dict({k.removeprefix('linear.'): v for k, v in load_file(str(w)).items()})
+    return SentenceEncoder(model, pooling, normalize, proj)
 
 # %% ../nbs/13a_embed.ipynb #beafe909
 @torch.no_grad()
@@ -399,3 +430,83 @@ def distill_embedder(student: SentenceEncoder,          # from `make_embedder` (
     bar.close()
     rec.steps, rec.wall_time_s = step, round(time.perf_counter() - t0, 2)
     return student.eval(), rec
+
+# %% ../nbs/13a_embed.ipynb #d9e2cdf2
+import copy
+from safetensors.torch import load_file, save_file
+from .checkpoint import load_model, save_model
+from .runtime import SessionSettings, input_names
+from .quantize import QuantizeConfig, ort_dynamic
+
+def save_embedder(encoder: SentenceEncoder, path: str | Path, tokenizer) -> Path:
+    "Write `encoder` as a sentence-transformers folder (encoder, modules.json, Pooling, Dense for a projection, Normalize)."
+    path = Path(path)
+    enc = copy.deepcopy(encoder.model)
+    enc.config.edgemin_embedding = {'pooling': encoder.pooling, 'normalize': encoder.normalize, 'dim': encoder.dim}
+    save_model(enc, path, tokenizer)
+    w = getattr(enc.config, encoder.arch.cfg_hidden)
+    mods = [('Transformer', ''), ('Pooling', '1_Pooling')]
+    (path/'1_Pooling').mkdir(exist_ok=True)
+    (path/'1_Pooling'/'config.json').write_text(json.dumps({'word_embedding_dimension': w, **{k: v == encoder.pooling for k, v in _ST_POOLING.items()},
+                                                            'pooling_mode_mean_sqrt_len_tokens': False}, indent=2))
+    if encoder.proj is not None:
+        mods.append(('Dense', '2_Dense')); (path/'2_Dense').mkdir(exist_ok=True)
+        (path/'2_Dense'/'config.json').write_text(json.dumps({'in_features': encoder.proj.in_features, 'out_features': encoder.proj.out_features,
+                                                             'bias': encoder.proj.bias is not None, 'activation_function': _IDENTITY}, indent=2))
+        save_file({f'linear.{k}': v.detach().contiguous() for k, v in encoder.proj.state_dict().items()}, str(path/'2_Dense'/'model.safetensors'))
+    if encoder.normalize: mods.append(('Normalize', f'{len(mods)}_Normalize'))
+    (path/'modules.json').write_text(json.dumps([{'idx': i, 'name': str(i), 'path': p, 'type': f'sentence_transformers.models.{t}'}
+                                                 for i, (t, p) in enumerate(mods)], indent=2))
+    return path
+
+
+# %% ../nbs/13a_embed.ipynb #d8dcabe5
+class _Exported(nn.Module):
+    "What the ONNX graph computes: the token vectors and the finished sentence vector."
+    def __init__(self, encoder: SentenceEncoder): super().__init__(); self.encoder = encoder
+    def forward(self, input_ids, attention_mask, token_type_ids=None): return self.encoder.tokens_and_sentence(input_ids, attention_mask, token_type_ids)
+
+def export_embedder(encoder: SentenceEncoder, path: str | Path, opset: int = 17) -> Path:
+    "Export to ONNX with dynamic batch and sequence axes; outputs `last_hidden_state` and `sentence_embedding`."
+    import warnings
+    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
+    enc = copy.deepcopy(encoder).eval().float().cpu()
+    enc.model.config._attn_implementation = 'eager'
+    names = input_names(enc.model)
+    ids = torch.randint(5, min(enc.model.config.vocab_size, 1000), (2, 8))
+    feeds = {'input_ids': ids, 'attention_mask': torch.ones_like(ids), 'token_type_ids': torch.zeros_like(ids)}
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter('ignore')
+            torch.onnx.export(_Exported(enc), (), str(path), kwargs={n: feeds[n] for n in names}, input_names=names,
+                              output_names=['last_hidden_state', 'sentence_embedding'],
+                              dynamic_axes={n: {0: 'batch', 1: 'sequence'} for n in names}
+                                           | {'last_hidden_state': {0: 'batch', 1: 'sequence'}, 'sentence_embedding': {0: 'batch'}},
+                              opset_version=opset, dynamo=False)
+    except Exception as e:
+        path.unlink(missing_ok=True)
+        raise ModelError(f"ONNX export of the embedder failed ({type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''})") from None
+    return path
+
+def quantize_embedder(float_onnx: str | Path, out: str | Path, family: str,
+                      config: QuantizeConfig = QuantizeConfig(quantize_embeddings=True)) -> Path:
+    "The INT8 graph of an exported embedder (ONNX Runtime dynamic quantization; `config` as for classifiers)."
+    if config.mode != 'dynamic' or config.backend != 'onnxruntime':
+        raise ModelError(f"embedders are quantized with ONNX Runtime's dynamic mode; got {config.backend}/{config.mode}")
+    Path(out).parent.mkdir(parents=True, exist_ok=True)
+    return ort_dynamic(Path(float_onnx), Path(out), config, family)
+
+class OnnxEmbedder:
+    "An exported embedder run by ONNX Runtime: token ids in, sentence vectors out (`encode` takes it like a `SentenceEncoder`)."
+    def __init__(self, path: str | Path, settings: SessionSettings | None = None):
+        import onnxruntime as ort
+        self.path, self.settings = str(path), settings or SessionSettings()
+        try: self.session = ort.InferenceSession(self.path, self.settings.options(), providers=['CPUExecutionProvider'])
+        except Exception as e: raise ModelError(f"{path}: not a readable ONNX model ({type(e).__name__})") from None
+        outs = [o.name for o in self.session.get_outputs()]
+        if 'sentence_embedding' not in outs: raise ModelError(f"{path}: no 'sentence_embedding' output (outputs: {outs}); export it with export_embedder")
+        self.names = [i.name for i in self.session.get_inputs()]
+    def __call__(self, input_ids, attention_mask, token_type_ids=None) -> np.ndarray:
+        feeds = {'input_ids': input_ids, 'attention_mask': attention_mask,
+                 'token_type_ids': token_type_ids if token_type_ids is not None else np.zeros_like(np.asarray(input_ids))}
+        return self.session.run(['sentence_embedding'], {k: np.asarray(feeds[k], dtype=np.int64) for k in self.names})[0]
