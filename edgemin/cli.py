@@ -12,8 +12,8 @@ from .config import DataError, ModelError, options, scalar_types   # the bottom 
 # %% auto #0
 __all__ = ['run_command', 'sweep_command', 'ablate_command', 'report_command', 'compare_command', 'data_command',
            'finetune_command', 'distill_command', 'prune_command', 'quantize_command', 'profile_command',
-           'config_options', 'config_values', 'config_keys', 'keys_help', 'config_from', 'web_command', 'build_parser',
-           'main']
+           'config_options', 'config_values', 'config_keys', 'keys_help', 'config_from', 'embed_command', 'web_command',
+           'build_parser', 'main']
 
 # %% ../nbs/20_cli.ipynb #a6ee1ddf
 def _config_source(args) -> str | None:
@@ -404,11 +404,29 @@ def _quantize_options(qu: argparse.ArgumentParser):
     qu.add_argument('--runs', type=int, default=10, help='latency runs for the model card')
     qu.add_argument('--out', help='bundle directory (onnxruntime) or record directory (torch backends)')
 
+def _embed_options(e: argparse.ArgumentParser):
+    from edgemin.embed import EMBED_EVALS, EmbedDistillConfig, EmbedRunConfig
+    config_options(e, EmbedRunConfig)
+    config_options(e, EmbedDistillConfig, skip=('seed',))
+    e.add_argument('--evals', dest='eval_names', default=','.join(EmbedRunConfig().evals),
+                   help=f"embedding evaluations, comma-separated: {', '.join(EMBED_EVALS)} (default all)")
+    e.add_argument('--out', required=True, help='run directory: the student (a sentence-transformers folder with onnx/), record.json, report.md')
+
+def embed_command(args):
+    "Distill, export, quantize and measure an embedder; print its report."
+    from edgemin.embed import EmbedDistillConfig, EmbedRunConfig, embed_run
+    evals = tuple(x.strip() for x in args.eval_names.split(',') if x.strip())
+    cfg = config_from(args, EmbedRunConfig, distill=config_from(args, EmbedDistillConfig), evals=evals)   # one --seed for both
+    rec = embed_run(cfg, args.out)
+    print((Path(args.out)/'report.md').read_text())
+    return rec
+
 _STAGES = {   # command -> (help, options, handler)
     'finetune': ('fine-tune a checkpoint into a task teacher (cached)', _finetune_options, 'finetune_command'),
     'distill': ('distill a fine-tuned teacher into a smaller student', _distill_options, 'distill_command'),
     'prune': ('remove attention heads and FFN neurons by importance, then recover', _prune_options, 'prune_command'),
     'quantize': ('INT8 / FP16 quantization and a deployable ONNX bundle', _quantize_options, 'quantize_command'),
+    'embed': ('compress a sentence-embedding model: distill on unlabelled text, ONNX + INT8, measured', _embed_options, 'embed_command'),
 }
 
 # %% ../nbs/20_cli.ipynb #23a2fcf4

@@ -20,7 +20,8 @@ from .models import arch_for
 __all__ = ['POOLINGS', 'EMBED_EVALS', 'EVAL_TASKS', 'pool', 'sentence_pooling', 'SentenceEncoder', 'load_encoder', 'encode',
            'register_eval', 'sts_eval', 'pair_eval', 'rank_metrics', 'retrieval_eval', 'evaluate_embeddings',
            'agreement', 'EmbedDistillConfig', 'EmbedDistillRecord', 'sentence_data', 'embedding_sentences',
-           'make_embedder', 'distill_embedder', 'save_embedder', 'export_embedder', 'quantize_embedder', 'OnnxEmbedder']
+           'make_embedder', 'distill_embedder', 'save_embedder', 'export_embedder', 'quantize_embedder', 'OnnxEmbedder',
+           'EmbedRunConfig', 'embed_run', 'embed_report']
 
 # %% ../nbs/13a_embed.ipynb #6833ee99
 POOLINGS = ('mean', 'cls', 'max')
@@ -510,3 +511,94 @@ class OnnxEmbedder:
         feeds = {'input_ids': input_ids, 'attention_mask': attention_mask,
                  'token_type_ids': token_type_ids if token_type_ids is not None else np.zeros_like(np.asarray(input_ids))}
         return self.session.run(['sentence_embedding'], {k: np.asarray(feeds[k], dtype=np.int64) for k in self.names})[0]
+
+# %% ../nbs/13a_embed.ipynb #3bde2b58
+@dataclass(frozen=True)
+class EmbedRunConfig(Config):
+    "An embedding run: the teacher, the student's shape, the sentences, the distillation, what is measured."
+    teacher: str = 'minilm-l6'           # a sentence-transformers folder, alias or Hub id
+    layers: int = 3                      # student layers (every other teacher layer by default)
+    hidden: int | None = None            # student width (default the teacher's; narrower ones project back to it)
+    heads: int | None = None             # attention heads per layer (default the teacher's, at the student's width)
+    ffn: int | None = None               # FFN width (default the teacher's, at the student's width)
+    sentences: str = 'glue'              # 'glue' (local GLUE training sentences) or a .txt / .jsonl file
+    max_sentences: int | None = 20000    # training sentences (None: all there are)
+    held_out: int = 500                  # sentences kept out of training for the agreement figure
+    distill: EmbedDistillConfig = EmbedDistillConfig()
+    evals: tuple = ('stsb', 'mrpc', 'qnli')   # embedding evaluations (`EMBED_EVALS`)
+    max_eval: int | None = None          # cap each evaluation's dev set (quick runs)
+    seq_len: int = 128                   # tokens per input when timing
+    data_dir: str | None = None          # classic glue_data directory (default $EDGEMIN_GLUE_DIR)
+    seed: int = 0
+
+    def check(self):
+        object.__setattr__(self, 'evals', tuple(self.evals))
+        bad = [e for e in self.evals if e not in EMBED_EVALS]
+        if bad: raise self.error('evals', f"={list(self.evals)} names {bad[0]!r}; known: {sorted(EMBED_EVALS)}")
+        self.require(layers=self.layers >= 1, max_sentences=self.max_sentences is None or self.max_sentences >= 1, seq_len=self.seq_len >= 1,
+                     held_out=self.held_out >= 1)
+
+class _AsClassifier(nn.Module):
+    "An embedder seen by `edgemin.profile.latency` (which times `.logits`)."
+    def __init__(self, run, config): super().__init__(); self.run, self.config = run, config
+    def forward(self, **inp):
+        from types import SimpleNamespace
+        return SimpleNamespace(logits=self.run(**inp))
+
+def _measure(name: str, model, tok, cfg: EmbedRunConfig, size: int, config, teacher=None, held=()) -> dict:
+    "The row of one model: its evaluations, agreement with the teacher, size and batch-1 latency."
+    from edgemin.profile import latency
+    t0 = time.perf_counter()
+    row = {'model': name, 'size_bytes': size, **evaluate_embeddings(model, tok, cfg.evals, cfg.data_dir, cfg.max_eval)}
+    if teacher is not None and held: row['agreement'] = agreement(model, teacher, held, tok)
+    row['latency_bs1_ms'] = latency(_AsClassifier(model, config), batch=1, seq_len=cfg.seq_len)['median_ms']
+    row['eval_s'] = round(time.perf_counter() - t0, 1)
+    return row
+
+def embed_run(config: EmbedRunConfig, out: str | Path, progress: bool = True) -> dict:
+    "Distill, save, export and quantize an embedder into `out`, measuring the teacher, the student and its INT8 graph; returns the record."
+    from edgemin.data import load_tokenizer
+    from edgemin.profile import size_on_disk
+    cfg, out = config, Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    teacher, tok = load_encoder(cfg.teacher, seed=cfg.seed), load_tokenizer(cfg.teacher)
+    sents = embedding_sentences(cfg.sentences, cfg.data_dir, None if cfg.max_sentences is None else cfg.max_sentences + cfg.held_out, cfg.seed)
+    if len(sents) <= cfg.held_out:
+        raise DataError(f"{cfg.sentences}: {len(sents)} sentences; an embedding run needs more than held_out={cfg.held_out} (those are held out)")
+    held, train = sents[:cfg.held_out], sents[cfg.held_out:]
+    folder, done = out/'model', out/'model'/'distill_record.json'
+    if done.is_file(): student, drec = load_encoder(folder), json.loads(done.read_text())      # resumed after the distillation
+    else:
+        s0 = make_embedder(teacher, train[:2000], tok, layers=cfg.layers, hidden=cfg.hidden, heads=cfg.heads, ffn=cfg.ffn, seed=cfg.seed)
+        student, r = distill_embedder(s0, teacher, train, tok, cfg.distill, progress=progress)
+        save_embedder(student, folder, tok); drec = r.to_dict()
+        done.write_text(json.dumps(drec, indent=1))
+    fp = export_embedder(student, folder/'onnx'/'model.onnx')
+    q = quantize_embedder(fp, folder/'onnx'/'model_quantized.onnx', student.arch.family)
+    rows = [_measure('teacher (PyTorch fp32)', teacher, tok, cfg, size_on_disk(teacher.model), teacher.config),
+            _measure('student (PyTorch fp32)', student, tok, cfg, size_on_disk(folder), student.config, teacher, held),
+            _measure('student (ONNX INT8)', OnnxEmbedder(q), tok, cfg, q.stat().st_size, student.config, teacher, held)]
+    rec = {'config': cfg.to_dict(), 'sentences': {'train': len(train), 'held_out': len(held), 'source': cfg.sentences},
+           'distill': drec, 'models': rows, 'params': {'teacher': sum(p.numel() for p in teacher.parameters()),
+                                                      'student': sum(p.numel() for p in student.parameters())}}
+    (out/'record.json').write_text(json.dumps(rec, indent=1))
+    (out/'report.md').write_text(embed_report(rec))
+    return rec
+
+def embed_report(rec: dict) -> str:
+    "A Markdown table of an embedding run's models, with ratios against the teacher."
+    rows, t = rec['models'], rec['models'][0]
+    keys = [k for k in ('stsb_spearman', 'mrpc_ap', 'qnli_mrr10', 'qnli_recall10', 'agreement') if k in rows[-1]]
+    lines = [f"# Embedding run: {rec['config']['teacher']} → {rec['config']['layers']} layers"
+             f"{', ' + str(rec['config']['hidden']) + ' wide' if rec['config']['hidden'] else ''}", '',
+             f"Distilled on {rec['sentences']['train']:,} unlabelled sentences ({rec['sentences']['source']}) in "
+             f"{rec['distill']['steps']} steps, {rec['distill']['wall_time_s']:.0f} s; agreement is the mean cosine with the teacher on "
+             f"{rec['sentences']['held_out']} held-out sentences; latency at batch 1 × {rec['config']['seq_len']} tokens on this CPU.", '',
+             '| model | size | × smaller | latency bs1 ms | × faster | ' + ' | '.join(keys) + ' | STS-B kept |',
+             '|---|---:|---:|---:|---:|' + '---:|' * len(keys) + '---:|']
+    for r in rows:
+        lines.append(f"| {r['model']} | {r['size_bytes'] / 1e6:.1f} MB | {t['size_bytes'] / r['size_bytes']:.1f} | {r['latency_bs1_ms']:.1f} | "
+                     f"{t['latency_bs1_ms'] / r['latency_bs1_ms']:.1f} | " + ' | '.join(f"{r[k]:.4f}" if k in r else '–' for k in keys)
+                     + (f" | {r['stsb_spearman'] / t['stsb_spearman']:.1%} |" if 'stsb_spearman' in r else ' | – |'))
+    return '\n'.join(lines) + '\n'
+
