@@ -123,7 +123,7 @@ CLI_CASES = [   # (argv after the command, what the message must say)
     (['profile', '{root}/bad-shapes'], "config.json's edgemin_shapes"),
     (['profile', '{root}/nothing-here'], 'does not exist'),
     (['data', 'sst2', '--data-dir', '{root}/nothing-here'], 'nothing-here'),
-    (['data', 'sst9', '--data-dir', '{root}'], "Unknown task 'sst9'"),
+    (['data', 'sst9', '--data-dir', '{root}'], "TASK='sst9' is not a GLUE task. Did you mean 'sst2'"),
 ]
 
 @pytest.mark.parametrize('argv,msg', CLI_CASES, ids=[' '.join(c[0][:2] + c[0][-2:]) for c in CLI_CASES])
