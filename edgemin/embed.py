@@ -158,10 +158,11 @@ def encode(encoder: Callable,                # a `SentenceEncoder` (or any modul
            batch_size: int = 64,
            max_length: int = 128,            # longer sentences are truncated
           ) -> np.ndarray:
-    "(N, D) float32 sentence vectors, in the order of `sentences`."
+    "(N, D) float32 sentence vectors, in the order of `sentences` (an object with `encode_texts(list) -> array` embeds text itself)."
     sentences = list(sentences)
     bad = next((i for i, s in enumerate(sentences) if not isinstance(s, str)), None)
     if bad is not None: raise DataError(f"sentence {bad} is not text: {sentences[bad]!r}")
+    if hasattr(encoder, 'encode_texts'): return np.asarray(encoder.encode_texts(sentences), dtype=np.float32)   # e.g. a static model
     if isinstance(encoder, nn.Module): encoder.eval()
     lengths = [len(x) for x in tokenizer(sentences, truncation=True, max_length=max_length)['input_ids']] if sentences else []
     order, out = np.argsort(lengths, kind='stable'), None
