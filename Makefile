@@ -77,12 +77,13 @@ pytest: $(STAMP)
 # The benchmark suite, one script after another (each resumes where it stopped and records the machine), then README's
 # Results section regenerated from bench/results/*.json. About 12.5 hours here on an idle 2-core CPU: teacher 60 min
 # (cached afterwards), distill 110, prune 50, quantize 30, compare about 410 (six settings: SST-2 100, CoLA 35,
-# STS-B 81, RTE 69, MRPC 62, SST-2 with the 10% teacher 61), recipe 40, scaling 40. Run it with nothing else on the CPU.
+# STS-B 81, RTE 69, MRPC 62, SST-2 with the 10% teacher 61), recipe 40, scaling 40, embed 45. Run it with nothing else on the CPU.
 BENCH_ENV := TQDM_DISABLE=1 $(if $(GLUE_DIR),HF_HUB_OFFLINE=1 EDGEMIN_GLUE_DIR="$(GLUE_DIR)")
-BENCH_SCRIPTS ?= gemm padding teacher distill prune quantize compare runtime torch_paths ops drift recipe scaling
+BENCH_SCRIPTS ?= gemm padding teacher distill prune quantize compare runtime torch_paths ops drift recipe scaling embed
 # compare.py's settings (the SST-2 headline first): `make bench BENCH_SCRIPTS=compare COMPARE_SETTINGS=sst2` for one
 COMPARE_SETTINGS ?= sst2 sst2-teacher10 mrpc rte cola stsb
 OPTIMUM_VENV := .venv-optimum
+M2V_VENV := .venv-m2v
 bench: $(STAMP) bench-venv
 	for s in $(BENCH_SCRIPTS); do echo "== bench/$$s.py"; \
 	  a=; if [ $$s = compare ]; then a="--settings $(COMPARE_SETTINGS)"; fi; \
@@ -90,11 +91,18 @@ bench: $(STAMP) bench-venv
 	$(MAKE) --no-print-directory bench-readme
 
 # Optimum (the baseline users would pick) pins transformers < 4.58; it gets its own environment.
-bench-venv: $(OPTIMUM_VENV)/.installed
+bench-venv: $(OPTIMUM_VENV)/.installed $(M2V_VENV)/.installed
 $(OPTIMUM_VENV)/.installed:
 	test -x $(OPTIMUM_VENV)/bin/python || $(PYTHON) -m venv $(OPTIMUM_VENV)
 	$(if $(TORCH),$(OPTIMUM_VENV)/bin/python -m pip install --quiet "$(TORCH)")
 	$(OPTIMUM_VENV)/bin/python -m pip install --quiet optimum-onnx==0.1.0 onnxruntime
+	touch $@
+
+# Model2Vec (bench/embed.py's static-embedding peer) distils and runs in its own environment too.
+$(M2V_VENV)/.installed:
+	test -x $(M2V_VENV)/bin/python || $(PYTHON) -m venv $(M2V_VENV)
+	$(if $(TORCH),$(M2V_VENV)/bin/python -m pip install --quiet "$(TORCH)")
+	$(M2V_VENV)/bin/python -m pip install --quiet "model2vec[distill,quantization]==0.10.0"
 	touch $@
 
 bench-readme: $(STAMP)

@@ -383,10 +383,25 @@ def arm_(lines: list):
               f"([details](bench/results/arm.md)): labels agree on {c['label_agreement']:.1%}, logits within {c['max_abs_logit_diff']:.3f}. "
               "Correctness only: emulated timings are not taken.", '']
 
+def embed_(lines: list):
+    e = _load('embed')
+    lines += ["### Sentence embeddings (`bench/embed.py`)", '']
+    rows = (e or {}).get('rows', [])
+    t = next((r for r in rows if r['model'].startswith('teacher (PyTorch')), None)
+    if t is None: lines += ['Not yet run.', '']; return
+    lines += [f"all-MiniLM-L6-v2 as a sentence embedder, its compressed students and Model2Vec distilled from it, measured the same way "
+              f"([details](bench/results/embed.md); {_machine(e['environment'])}): STS-B dev Spearman of pair cosines, MRPC dev average "
+              "precision, QNLI dev retrieval MRR@10; latency at batch 1 × 128 tokens.", '',
+              '| model | size | latency bs1 ms | STS-B ρ (kept) | MRPC AP | QNLI MRR@10 |', '|---|---:|---:|---:|---:|---:|']
+    for r in rows:
+        lines.append(f"| {r['model']} | {r['size_bytes'] / 1e6:.1f} MB | {r['latency_bs1_ms']:.2f} | {r['stsb_spearman']:.4f} "
+                     f"({r['stsb_spearman'] / t['stsb_spearman']:.1%}) | {r['mrpc_ap']:.4f} | {r['qnli_mrr10']:.4f} |")
+    lines.append('')
+
 def section() -> str:
     lines = [START, '', 'Every figure below is read from `bench/results/*.json` by `python bench/readme.py`; `make bench` reruns the '
              'benchmarks and this section. Latency is the median CPU forward pass on the machine named with each result.', '']
-    for f in (headline, settings_, recipe_, teacher, distill_, prune_, quantize_, runtime_, torch_paths_, padding_, browser_, arm_, scaling_): f(lines)
+    for f in (headline, settings_, recipe_, teacher, distill_, prune_, quantize_, runtime_, torch_paths_, padding_, browser_, arm_, embed_, scaling_): f(lines)
     return '\n'.join(lines + [END])
 
 def main(argv=None):

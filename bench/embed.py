@@ -1,0 +1,202 @@
+"""Sentence-embedding compression, side by side in one run on this CPU: the teacher (all-MiniLM-L6-v2) in PyTorch and as
+an INT8 ONNX graph (EdgeMIN's export of it, pooled and normalised, quantized like the students), Model2Vec distilled
+from the same teacher here (static embeddings; PyPI's `model2vec`, in its own environment `.venv-m2v`), and EdgeMIN
+students at several sizes (`edgemin.embed.embed_run`: cut out of the teacher, distilled on local GLUE training sentences,
+INT8). Every model is measured the same way: STS-B dev Spearman, MRPC dev average precision, QNLI dev retrieval
+MRR@10 / recall@10, size on disk, batch-1 latency at 128 tokens, and sentences per second at batch 32.
+
+Each entry is kept in bench/results/embed.json when it finishes, and a rerun skips the finished ones (`--redo NAME`
+measures one again); students are trained into $EDGEMIN_CACHE/bench/embed/NAME and resume after their distillation.
+Run it alone: latency is measured on the whole CPU.
+
+    python bench/embed.py                      # every entry
+    python bench/embed.py --only teacher l3    # some entries
+    python bench/embed.py --render             # rewrite embed.md (and the plot) from embed.json
+
+Targets (the embedding issue): an EdgeMIN model >= 10x smaller and >= 5x faster than the teacher keeping >= 97% of its
+STS-B Spearman, and an EdgeMIN point better than Model2Vec's in quality at no more than twice its size.
+"""
+import argparse, datetime, json, os, statistics, subprocess, sys, tempfile, time
+from pathlib import Path
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from settings import ROOT, RESULTS
+from common import write_atomic
+
+OUT = RESULTS/'embed.json'
+M2V_PY = ROOT/'.venv-m2v'/'bin'/'python'
+TEACHER = 'minilm-l6'
+# name -> EmbedRunConfig fields (each a student of the teacher; budgets in training sentences and epochs)
+STUDENTS = {
+    'l3': dict(layers=3, max_sentences=40000, distill=dict(epochs=1.0)),
+    'l2': dict(layers=2, max_sentences=40000, distill=dict(epochs=1.0)),
+    'l2-w256': dict(layers=2, hidden=256, heads=4, ffn=1024, max_sentences=40000, distill=dict(epochs=1.0)),
+}
+M2V_DIMS = 256       # Model2Vec's PCA dimensions (its default)
+
+def glue_dir() -> str:
+    d = os.environ.get('EDGEMIN_GLUE_DIR') or str(ROOT.parent/'shared'/'data'/'glue')
+    if not (Path(d)/'STS-B').is_dir(): raise SystemExit(f"no GLUE data at {d}: set EDGEMIN_GLUE_DIR")
+    return d
+
+def throughput(model, tok, sentences, batch: int = 32) -> float:
+    "Sentences per second over `sentences` at batch `batch` (length-sorted batches, as `encode` runs them)."
+    from edgemin.embed import encode
+    t0 = time.perf_counter(); encode(model, tok, sentences, batch_size=batch); return len(sentences) / (time.perf_counter() - t0)
+
+def measure(name: str, model, tok, config, size: int, sentences, teacher=None, held=()) -> dict:
+    "One row: the evaluations, agreement, size, latency at batch 1 x 128, throughput at batch 32."
+    from edgemin.embed import evaluate_embeddings, agreement, _AsClassifier
+    from edgemin.profile import latency
+    row = {'model': name, 'size_bytes': size, **evaluate_embeddings(model, tok, data_dir=glue_dir())}
+    if teacher is not None and len(held): row['agreement'] = agreement(model, teacher, held, tok)
+    if config is not None: row['latency_bs1_ms'] = latency(_AsClassifier(model, config), batch=1, seq_len=128)['median_ms']
+    row['sentences_per_s_bs32'] = throughput(model, tok, sentences)
+    return row
+
+class Model2Vec:
+    "A Model2Vec static model run by model2vec itself, in its own environment: texts in, vectors out (`encode_texts`)."
+    def __init__(self, path: Path): self.path = path
+    def encode_texts(self, texts):
+        import numpy as np
+        with tempfile.TemporaryDirectory() as d:
+            (Path(d)/'in.json').write_text(json.dumps(texts))
+            code = ("import json, sys, numpy as np; from model2vec import StaticModel; m = StaticModel.from_pretrained(sys.argv[1]); "
+                    "np.save(sys.argv[3], m.encode(json.load(open(sys.argv[2])), batch_size=1024))")
+            subprocess.run([str(M2V_PY), '-c', code, str(self.path), str(Path(d)/'in.json'), str(Path(d)/'out.npy')], check=True,
+                           env={**os.environ, 'HF_HUB_OFFLINE': '1'})
+            return np.load(Path(d)/'out.npy')
+
+def model2vec_entry(sentences) -> dict:
+    "Distill Model2Vec from the teacher here (its own code, no training data), then measure it; latency and throughput inside its environment."
+    from edgemin.data import resolve_checkpoint
+    if not M2V_PY.is_file(): raise SystemExit("Model2Vec needs its environment: python3 -m venv .venv-m2v && .venv-m2v/bin/pip install torch==2.13.0 'model2vec[distill,quantization]'")
+    out = cache()/'model2vec'
+    t0 = time.perf_counter()
+    if not (out/'model.safetensors').is_file():
+        code = ("import sys; from model2vec.distill import distill; m = distill(model_name=sys.argv[1], pca_dims=int(sys.argv[3])); m.save_pretrained(sys.argv[2])")
+        subprocess.run([str(M2V_PY), '-c', code, resolve_checkpoint(TEACHER), str(out), str(M2V_DIMS)], check=True, env={**os.environ, 'HF_HUB_OFFLINE': '1'})
+    distill_s = time.perf_counter() - t0
+    m = Model2Vec(out)
+    from edgemin.embed import evaluate_embeddings
+    row = {'model': f'Model2Vec (distilled here, {M2V_DIMS} dims)', 'size_bytes': (out/'model.safetensors').stat().st_size,
+           **evaluate_embeddings(m, None, data_dir=glue_dir()), 'distill_s': round(distill_s, 1)}
+    code = ("import json, sys, time, statistics; from model2vec import StaticModel; m = StaticModel.from_pretrained(sys.argv[1]); s = json.load(open(sys.argv[2])); "
+            "long = ' '.join([s[0]] * 60); m.encode([long]); ts = []\n"
+            "for _ in range(200): t = time.perf_counter(); m.encode([long]); ts.append((time.perf_counter() - t) * 1000)\n"
+            "t = time.perf_counter(); m.encode(s, batch_size=32); print(json.dumps({'latency': statistics.median(ts), 'sps': len(s) / (time.perf_counter() - t)}))")
+    with tempfile.TemporaryDirectory() as d:
+        (Path(d)/'s.json').write_text(json.dumps(list(sentences)))
+        r = json.loads(subprocess.run([str(M2V_PY), '-c', code, str(out), str(Path(d)/'s.json')], check=True, capture_output=True, text=True,
+                                      env={**os.environ, 'HF_HUB_OFFLINE': '1'}).stdout.strip().splitlines()[-1])
+    row['latency_bs1_ms'], row['sentences_per_s_bs32'] = r['latency'], r['sps']
+    row['latency_note'] = 'model2vec encode() of one text of 128+ tokens (tokenizing included)'
+    return row
+
+def cache() -> Path:
+    from edgemin.data import edgemin_cache
+    p = edgemin_cache()/'bench'/'embed'; p.mkdir(parents=True, exist_ok=True); return p
+
+def teacher_entries(sentences) -> list[dict]:
+    "The teacher in PyTorch fp32, and as EdgeMIN's INT8 ONNX export of it."
+    from edgemin.embed import load_encoder, export_embedder, quantize_embedder, OnnxEmbedder
+    from edgemin.data import load_tokenizer
+    from edgemin.profile import size_on_disk
+    t, tok = load_encoder(TEACHER), load_tokenizer(TEACHER)
+    rows = [measure('teacher (PyTorch fp32)', t, tok, t.config, size_on_disk(t.model), sentences)]
+    q = quantize_embedder(export_embedder(t, cache()/'teacher'/'model.onnx'), cache()/'teacher'/'model_quantized.onnx', 'bert')
+    rows.append(measure('teacher (ONNX INT8)', OnnxEmbedder(q), tok, t.config, q.stat().st_size, sentences, t, sentences[:500]))
+    return rows
+
+def student_entry(name: str, spec: dict, sentences) -> list[dict]:
+    from edgemin.embed import EmbedDistillConfig, EmbedRunConfig, embed_run, load_encoder, OnnxEmbedder
+    from edgemin.data import load_tokenizer
+    from edgemin.profile import size_on_disk
+    spec = dict(spec); d = EmbedDistillConfig(**spec.pop('distill', {}))
+    cfg = EmbedRunConfig(teacher=TEACHER, data_dir=glue_dir(), distill=d, **spec)
+    rec = embed_run(cfg, cache()/name, progress=False)
+    folder, tok, t = cache()/name/'model', load_tokenizer(TEACHER), load_encoder(TEACHER)
+    s = load_encoder(folder)
+    sent = rec['sentences']
+    rows = []
+    for label, model, size in ((f'EdgeMIN {name} (PyTorch fp32)', s, size_on_disk(folder)),
+                               (f'EdgeMIN {name} (ONNX INT8)', OnnxEmbedder(folder/'onnx'/'model_quantized.onnx'), (folder/'onnx'/'model_quantized.onnx').stat().st_size)):
+        r = measure(label, model, tok, s.config, size, sentences)
+        r.update({k: v for k, v in next(x for x in rec['models'] if x['model'].startswith('student') and ('INT8' in x['model']) == ('INT8' in label)).items() if k == 'agreement'})
+        r.update(params=rec['params']['student'], train={'sentences': sent['train'], 'steps': rec['distill']['steps'], 'seconds': rec['distill']['wall_time_s']},
+                 shape={k: cfg.to_dict()[k] for k in ('layers', 'hidden', 'heads', 'ffn')})
+        rows.append(r)
+    return rows
+
+def render(res: dict) -> str:
+    rows = res['rows']; t = next(r for r in rows if r['model'].startswith('teacher (PyTorch'))
+    keys = ('stsb_spearman', 'mrpc_ap', 'qnli_mrr10', 'qnli_recall10')
+    e = res['environment']
+    lines = ['# Sentence-embedding compression', '',
+             f"Generated by `python bench/embed.py` (last entry {res['updated']}); {e['cpu']}, {e['logical_cores']} logical cores, torch {e['torch']}, "
+             f"onnxruntime {e.get('onnxruntime')}; load average before each entry is in embed.json. Teacher: all-MiniLM-L6-v2 (`{TEACHER}`). "
+             "STS-B: Spearman of pair cosines with the gold scores (dev, 1,500 pairs); MRPC: average precision of the pair cosine (dev, 408); "
+             "QNLI: each dev question with an entailed sentence retrieves it among all distinct dev sentences. No model was trained on "
+             "any of these dev splits; students were distilled on local GLUE training sentences without their labels.", '',
+             '| model | size | × smaller | latency bs1 × 128 ms | × faster | sentences/s bs32 | STS-B ρ | STS-B kept | MRPC AP | QNLI MRR@10 | QNLI R@10 | agreement |',
+             '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|']
+    for r in rows:
+        lat = r.get('latency_bs1_ms')
+        lines.append(f"| {r['model']} | {r['size_bytes'] / 1e6:.1f} MB | {t['size_bytes'] / r['size_bytes']:.1f} | "
+                     f"{lat:.2f} | {t['latency_bs1_ms'] / lat:.1f} | {r['sentences_per_s_bs32']:.0f} | {r['stsb_spearman']:.4f} | "
+                     f"{r['stsb_spearman'] / t['stsb_spearman']:.1%} | {r['mrpc_ap']:.4f} | {r['qnli_mrr10']:.4f} | {r['qnli_recall10']:.4f} | "
+                     f"{r['agreement']:.4f} |" if lat else f"| {r['model']} | … |")
+    lines += ['', 'Students: ' + '; '.join(f"{r['model'].split(' (')[0]} = {r['shape']['layers']} layers"
+                                             f"{', ' + str(r['shape']['hidden']) + ' wide' if r['shape']['hidden'] else ''}, {r['params']:,} parameters, "
+                                             f"{r['train']['steps']} steps on {r['train']['sentences']:,} sentences in {r['train']['seconds'] / 60:.0f} min"
+                                             for r in rows if 'shape' in r and 'INT8' in r['model']) + '.', '']
+    m2v = [r for r in rows if r['model'].startswith('Model2Vec')]
+    if m2v: lines += [f"Model2Vec's latency is its own `encode()` of one long text (tokenization included), the others' the ONNX or PyTorch graph at 128 tokens; "
+                      f"its distillation took {m2v[0]['distill_s']:.0f} s here.", '']
+    lines += targets(rows, t)
+    return '\n'.join(lines) + '\n'
+
+def targets(rows, t) -> list[str]:
+    ed = [r for r in rows if r['model'].startswith('EdgeMIN') and 'INT8' in r['model']]
+    if not ed: return []
+    ok = [r for r in ed if t['size_bytes'] / r['size_bytes'] >= 10 and t['latency_bs1_ms'] / r['latency_bs1_ms'] >= 5 and r['stsb_spearman'] / t['stsb_spearman'] >= 0.97]
+    best = max(ed, key=lambda r: r['stsb_spearman'] / t['stsb_spearman'])
+    out = ['## Targets', '',
+           f"- ≥ 10× smaller, ≥ 5× faster, ≥ 97% of the teacher's STS-B: **{'met by ' + ', '.join(r['model'] for r in ok) if ok else 'not met'}**"
+           f" (best STS-B kept: {best['model']}, {best['stsb_spearman'] / t['stsb_spearman']:.1%}, {t['size_bytes'] / best['size_bytes']:.1f}× smaller, "
+           f"{t['latency_bs1_ms'] / best['latency_bs1_ms']:.1f}× faster)."]
+    m2v = next((r for r in rows if r['model'].startswith('Model2Vec')), None)
+    if m2v:
+        beat = [r for r in ed if r['stsb_spearman'] > m2v['stsb_spearman'] and r['size_bytes'] <= 2 * m2v['size_bytes']]
+        out.append(f"- better than Model2Vec's STS-B ({m2v['stsb_spearman']:.4f}) at no more than twice its size ({2 * m2v['size_bytes'] / 1e6:.1f} MB): "
+                   f"**{'met by ' + ', '.join(r['model'] for r in beat) if beat else 'not met'}**.")
+    return out + ['']
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    ap.add_argument('--only', nargs='+', help=f"entries to run: teacher, model2vec, {', '.join(STUDENTS)}")
+    ap.add_argument('--redo', nargs='+', default=[], help='measure these entries again')
+    ap.add_argument('--render', action='store_true', help='only rewrite embed.md from embed.json')
+    args = ap.parse_args(argv)
+    from edgemin.profile import environment
+    res = json.loads(OUT.read_text()) if OUT.is_file() else {'rows': [], 'entries': {}}
+    if not args.render:
+        from edgemin.embed import embedding_sentences
+        probe = embedding_sentences('glue', glue_dir(), max_sentences=2000, seed=1)      # 2,000 sentences for the speed figures only
+        todo = args.only or ['teacher', 'model2vec', *STUDENTS]
+        for name in todo:
+            if name in res['entries'] and name not in args.redo: print(f'{name}: already measured'); continue
+            load = [round(x, 2) for x in os.getloadavg()]
+            t0 = time.perf_counter()
+            rows = teacher_entries(probe) if name == 'teacher' else [model2vec_entry(probe)] if name == 'model2vec' else student_entry(name, STUDENTS[name], probe)
+            res['entries'][name] = {'rows': [r['model'] for r in rows], 'load_before': load, 'seconds': round(time.perf_counter() - t0, 1)}
+            res['rows'] = [r for r in res['rows'] if r['model'] not in {x['model'] for x in rows}] + rows
+            res['environment'], res['updated'] = environment(), datetime.datetime.now().isoformat(timespec='seconds')
+            order = ['teacher', 'model2vec', *STUDENTS]
+            res['rows'].sort(key=lambda r: next((i for i, n in enumerate(order) if r['model'] in res['entries'].get(n, {}).get('rows', [])), 99))
+            RESULTS.mkdir(parents=True, exist_ok=True); write_atomic(OUT, json.dumps(res, indent=1))
+            print(f"{name}: done in {time.perf_counter() - t0:.0f} s")
+    if res['rows'] and any(r['model'].startswith('teacher (PyTorch') for r in res['rows']):
+        write_atomic(RESULTS/'embed.md', render(res)); print(render(res))
+
+if __name__ == '__main__':
+    main()
