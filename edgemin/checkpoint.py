@@ -11,7 +11,7 @@ from pathlib import Path
 from .config import ModelError
 from .data import resolve_checkpoint
 from . import modeling
-from .modeling import CLASSES, BASES, base_type, reshaped
+from .modeling import CLASSES, ENCODERS, BASES, base_type, reshaped
 from .models import arch_for, shapes
 from .vocab import tokenizer_for
 import torch
@@ -53,7 +53,8 @@ def mark_for_transformers(folder: Path, config):
     if reshaped(config):
         C, M = CLASSES[base]
         cj.update(model_type=C.model_type, architectures=[M.__name__],
-                  auto_map={'AutoConfig': f'{MODELING_FILE[:-3]}.{C.__name__}', 'AutoModelForSequenceClassification': f'{MODELING_FILE[:-3]}.{M.__name__}'})
+                  auto_map={'AutoConfig': f'{MODELING_FILE[:-3]}.{C.__name__}', 'AutoModelForSequenceClassification': f'{MODELING_FILE[:-3]}.{M.__name__}',
+                            'AutoModel': f'{MODELING_FILE[:-3]}.{ENCODERS[base].__name__}'})
         code = Path(modeling.__file__).read_text()
         (folder/MODELING_FILE).write_text(f"# Written by EdgeMIN {_version()} beside a checkpoint whose layers differ from its family's plain shape:\n"
                                           "# it needs torch and transformers only (AutoModelForSequenceClassification.from_pretrained(folder, trust_remote_code=True)).\n" + code)

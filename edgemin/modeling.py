@@ -11,7 +11,7 @@ from torch import nn
 import transformers
 
 # %% auto #0
-__all__ = ['FAMILIES', 'BASES', 'PREFIX', 'CLASSES', 'edgemin_type', 'base_type', 'family_of', 'EmptyAttention',
+__all__ = ['FAMILIES', 'BASES', 'PREFIX', 'CLASSES', 'ENCODERS', 'edgemin_type', 'base_type', 'family_of', 'EmptyAttention',
            'keep_bias_heads', 'TrimmedEmbedding', 'hidden_parts', 'set_module', 'cut_layer', 'cut_hidden',
            'check_shapes', 'built_width', 'shape', 'reshaped', 'plain_dict', 'register']
 
@@ -234,25 +234,34 @@ def _classes(base: str) -> tuple[type, type]:
     name = 'EdgeMIN' + cfg_base.__name__[:-len('Config')]
     C = type(f'{name}Config', (cfg_base,), {'model_type': edgemin_type(base), '__module__': __name__,
              '__doc__': f"A {cfg_base.__name__} that also records EdgeMIN's per-layer shapes, hidden width and trimmed vocabulary."})
-    def __init__(self, config):
-        fam, wide = FAMILIES[family_of(base)], built_width(config)
-        H = getattr(config, fam['cfg_hidden'])
-        setattr(config, fam['cfg_hidden'], wide)            # built with the heads side by side, then cut to the recorded width
-        try: model_base.__init__(self, config)
-        finally: setattr(config, fam['cfg_hidden'], H)
-        shape(self, config, wide)
-    M = type(f'{name}ForSequenceClassification', (model_base,), {'config_class': C, '__init__': __init__, '__module__': __name__,
+    def init_of(plain: type):
+        "An `__init__` that builds `plain` at the width the heads need, then gives it the recorded shapes."
+        def __init__(self, config):
+            fam, wide = FAMILIES[family_of(base)], built_width(config)
+            H = getattr(config, fam['cfg_hidden'])
+            setattr(config, fam['cfg_hidden'], wide)        # built with the heads side by side, then cut to the recorded width
+            try: plain.__init__(self, config)
+            finally: setattr(config, fam['cfg_hidden'], H)
+            shape(self, config, wide)
+        return __init__
+    M = type(f'{name}ForSequenceClassification', (model_base,), {'config_class': C, '__init__': init_of(model_base), '__module__': __name__,
              '__doc__': f"{model_base.__name__} with EdgeMIN's shapes: heads and FFN neurons per layer, hidden width, trimmed vocabulary."})
-    return C, M
+    encoder = getattr(transformers, model_base.__name__.replace('ForSequenceClassification', 'Model'))
+    E = type(f'{name}Model', (encoder,), {'config_class': C, '__init__': init_of(encoder), '__module__': __name__,
+             '__doc__': f"{encoder.__name__} (the bare encoder, as `AutoModel` and sentence-transformers load it) with EdgeMIN's shapes."})
+    return C, M, E
 
-CLASSES = {b: _classes(b) for b in BASES}
-globals().update({c.__name__: c for pair in CLASSES.values() for c in pair})    # importable by name (the Hub's auto_map)
+_ALL = {b: _classes(b) for b in BASES}
+CLASSES = {b: (C, M) for b, (C, M, E) in _ALL.items()}               # config and sequence classifier of each plain type
+ENCODERS = {b: E for b, (C, M, E) in _ALL.items()}                   # the bare encoder of each (AutoModel)
+globals().update({c.__name__: c for trio in _ALL.values() for c in trio})    # importable by name (the Hub's auto_map)
 
 def register():
     "Register EdgeMIN's config and model classes with transformers' Auto classes (idempotent)."
-    from transformers import AutoConfig, AutoModelForSequenceClassification
-    for C, M in CLASSES.values():
+    from transformers import AutoConfig, AutoModel, AutoModelForSequenceClassification
+    for b, (C, M) in CLASSES.items():
         AutoConfig.register(C.model_type, C, exist_ok=True)
         AutoModelForSequenceClassification.register(C, M, exist_ok=True)
+        AutoModel.register(C, ENCODERS[b], exist_ok=True)
 
 if __name__ == 'edgemin.modeling': register()     # imported as part of EdgeMIN (not as a checkpoint's copy): register at once
