@@ -21,7 +21,7 @@ __all__ = ['POOLINGS', 'EMBED_EVALS', 'EVAL_TASKS', 'pool', 'sentence_pooling', 
            'register_eval', 'sts_eval', 'pair_eval', 'rank_metrics', 'retrieval_eval', 'evaluate_embeddings',
            'agreement', 'EmbedDistillConfig', 'EmbedDistillRecord', 'sentence_data', 'embedding_sentences',
            'make_embedder', 'distill_embedder', 'save_embedder', 'export_embedder', 'quantize_embedder', 'OnnxEmbedder',
-           'EmbedRunConfig', 'embed_run', 'embed_report']
+           'EmbedRunConfig', 'TimedEmbedder', 'embed_run', 'embed_report']
 
 # %% ../nbs/13a_embed.ipynb #6833ee99
 POOLINGS = ('mean', 'cls', 'max')
@@ -539,8 +539,8 @@ class EmbedRunConfig(Config):
         self.require(layers=self.layers >= 1, max_sentences=self.max_sentences is None or self.max_sentences >= 1, seq_len=self.seq_len >= 1,
                      held_out=self.held_out >= 1)
 
-class _AsClassifier(nn.Module):
-    "An embedder seen by `edgemin.profile.latency` (which times `.logits`)."
+class TimedEmbedder(nn.Module):
+    "An embedder (PyTorch or ONNX) as `edgemin.profile.latency` times it: its sentence vectors as `.logits`."
     def __init__(self, run, config): super().__init__(); self.run, self.config = run, config
     def forward(self, **inp):
         from types import SimpleNamespace
@@ -552,7 +552,7 @@ def _measure(name: str, model, tok, cfg: EmbedRunConfig, size: int, config, teac
     t0 = time.perf_counter()
     row = {'model': name, 'size_bytes': size, **evaluate_embeddings(model, tok, cfg.evals, cfg.data_dir, cfg.max_eval)}
     if teacher is not None and held: row['agreement'] = agreement(model, teacher, held, tok)
-    row['latency_bs1_ms'] = latency(_AsClassifier(model, config), batch=1, seq_len=cfg.seq_len)['median_ms']
+    row['latency_bs1_ms'] = latency(TimedEmbedder(model, config), batch=1, seq_len=cfg.seq_len)['median_ms']
     row['eval_s'] = round(time.perf_counter() - t0, 1)
     return row
 

@@ -216,3 +216,16 @@ def test_drift_finds_two_latency_levels_only_where_there_are_two():
     assert m['bimodal'] and abs(m['fast_ms'] - 2.0) < 0.05 and abs(m['slow_ms'] - 3.0) < 0.05 and abs(m['fast_share'] - 0.7) < 0.01
     assert not modes(rng.normal(2.0, 0.1, 1000))['bimodal']
     assert windows([[0.5, 1.0], [9.0, 3.0], [10.5, 2.0], [12.0, 2.0]]) == [2.0, 2.0]
+
+def test_the_embedding_targets_are_judged_on_the_int8_students():
+    "bench/embed.py: ≥10× smaller, ≥5× faster, ≥97% of the teacher's STS-B; and better than Model2Vec at ≤ 2× its size."
+    from embed import targets
+    t = {'model': 'teacher (PyTorch fp32)', 'size_bytes': 100, 'latency_bs1_ms': 10.0, 'stsb_spearman': 0.80}
+    good = {'model': 'EdgeMIN a (ONNX INT8)', 'size_bytes': 9, 'latency_bs1_ms': 1.9, 'stsb_spearman': 0.79}
+    slow = {'model': 'EdgeMIN b (ONNX INT8)', 'size_bytes': 9, 'latency_bs1_ms': 2.1, 'stsb_spearman': 0.79}
+    fp32 = {'model': 'EdgeMIN a (PyTorch fp32)', 'size_bytes': 5, 'latency_bs1_ms': 1.0, 'stsb_spearman': 0.80}
+    m2v = {'model': 'Model2Vec (distilled here, 256 dims)', 'size_bytes': 4, 'stsb_spearman': 0.70}
+    out = '\n'.join(targets([t, good, slow, fp32, m2v], t))
+    assert '**met by EdgeMIN a (ONNX INT8)**' in out and 'EdgeMIN b' not in out.split('\n')[2], out      # b is 4.8× faster only
+    assert "better than Model2Vec's STS-B (0.7000) at no more than twice its size (0.0 MB): **not met**" in out, out   # 9 B > 2 × 4 B
+    assert targets([t, fp32], t) == []                                 # no INT8 student measured: nothing to judge
