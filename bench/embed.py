@@ -166,10 +166,11 @@ def render(res: dict) -> str:
              '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|']
     for r in rows:
         lat = r.get('latency_bs1_ms')
-        lines.append(f"| {r['model']} | {r['size_bytes'] / 1e6:.1f} MB | {t['size_bytes'] / r['size_bytes']:.1f} | "
-                     f"{lat:.2f} | {t['latency_bs1_ms'] / lat:.1f} | {r['sentences_per_s_bs32']:.0f} | {r['stsb_spearman']:.4f} | "
-                     f"{r['stsb_spearman'] / t['stsb_spearman']:.1%} | {r['mrpc_ap']:.4f} | {r['qnli_mrr10']:.4f} | {r['qnli_recall10']:.4f} | "
-                     f"{r['agreement']:.4f} |" if lat else f"| {r['model']} | … |")
+        if not lat: lines.append(f"| {r['model']} | … |"); continue
+        agree = f"{r['agreement']:.4f}" if 'agreement' in r else '–'
+        lines.append(f"| {r['model']} | {r['size_bytes'] / 1e6:.1f} MB | {t['size_bytes'] / r['size_bytes']:.1f} | {lat:.2f} | "
+                     f"{t['latency_bs1_ms'] / lat:.1f} | {r['sentences_per_s_bs32']:.0f} | {r['stsb_spearman']:.4f} | "
+                     f"{r['stsb_spearman'] / t['stsb_spearman']:.1%} | {r['mrpc_ap']:.4f} | {r['qnli_mrr10']:.4f} | {r['qnli_recall10']:.4f} | {agree} |")
     lines += ['', 'Students: ' + '; '.join(f"{r['model'].split(' (')[0]} = {r['shape']['layers']} layers"
                                              f"{', ' + str(r['shape']['hidden']) + ' wide' if r['shape']['hidden'] else ''}, {r['params']:,} parameters, "
                                              f"{r['train']['steps']} steps on {r['train']['sentences']:,} sentences in {r['train']['seconds'] / 60:.0f} min"
