@@ -12,7 +12,7 @@ from pathlib import Path
 import torch
 
 from .config import ConfigError, DataError, ModelError
-from .data import TaskData, load_tokenizer, metric_intervals, prepare, resolve_checkpoint, sha256_file
+from .data import TaskData, TaskSpec, load_tokenizer, metric_intervals, prepare, resolve_checkpoint, sha256_file
 from .checkpoint import atomic_dir, load_model, write_model
 from .train import predict, score
 from .runtime import OnnxClassifier
