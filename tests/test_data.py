@@ -273,8 +273,9 @@ def test_cli_reports_errors_in_one_line(tmp_path):
     exe = Path(sys.executable).parent/'edgemin'
     r = subprocess.run([str(exe), 'data', 'sst3', '--data-dir', str(tmp_path)], capture_output=True, text=True)
     assert r.returncode == 2 and 'Traceback' not in r.stderr
-    assert r.stderr.strip() == "edgemin data: error: Unknown task 'sst3'. Did you mean 'sst2' or 'stsb'? Known GLUE tasks: " \
-        "cola, sst2, mrpc, stsb, qqp, mnli, qnli, rte, wnli; for your own files use `custom_task(...)`."
+    assert r.stderr.strip() == "edgemin data: error: TASK='sst3' is not a GLUE task. Did you mean 'sst2' or 'stsb'? GLUE tasks: " \
+        "cola, sst2, mrpc, stsb, qqp, mnli, qnli, rte, wnli; for your own data, give --train-file and --validation-file (CSV, TSV or JSONL) " \
+        "with --text-columns and --label-column"
 
 def test_the_offline_mpnet_teacher_reassembles_and_verifies_when_its_pieces_are_installed(tmp_path, monkeypatch):
     "`mpnet-base` (the 'mpnet' extra): the five pieces become all-mpnet-base-v2 in the cache, checked by size and sha256, once."

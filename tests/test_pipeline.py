@@ -66,7 +66,7 @@ def test_run_kill_resume_report(glue_dir, tmp_path):
     (['stages=[quantize, distill]'], r'quantize must be the last stage'),
     (['optimizer=sgd'], r"unknown config key 'optimizer'"),
     (['finetune.lr=-1'], r'finetune.lr=-1 is out of range'),
-    (['task=sst3'], r"Unknown task 'sst3'"),
+    (['task=sst3'], r"task='sst3' is not a GLUE task. Did you mean 'sst2'"),
 ])
 def test_bad_configs_fail_fast(overrides, msg, tmp_path):
     t0 = time.time()
