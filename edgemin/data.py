@@ -15,11 +15,11 @@ from datasets import ClassLabel, Dataset, DatasetDict, Features, Value
 
 # %% auto #0
 __all__ = ['GLUE_TASKS', 'METRICS', 'GLUE_HUB_ID', 'MPNET_PARTS', 'OFFLINE_CHECKPOINTS', 'TOKENIZER_FILES', 'TINY_WORDS',
-           'TaskSpec', 'get_task', 'register_task', 'custom_task', 'compute_metrics', 'metric_intervals',
-           'read_glue_tsv', 'check_subset_args', 'subset_indices', 'load_task', 'mark_task', 'task_of_model',
-           'tokenize_task', 'collator', 'token_lengths', 'LengthGroupedBatches', 'make_loader', 'InstalledFolder',
-           'edgemin_cache', 'sha256_file', 'SplitZip', 'resolve_checkpoint', 'load_tokenizer', 'tiny_tokenizer',
-           'TaskData', 'prepare', 'tiny_task', 'describe']
+           'TaskSpec', 'get_task', 'did_you_mean', 'register_task', 'custom_task', 'compute_metrics',
+           'metric_intervals', 'read_glue_tsv', 'check_subset_args', 'subset_indices', 'load_task', 'mark_task',
+           'task_of_model', 'tokenize_task', 'collator', 'token_lengths', 'LengthGroupedBatches', 'make_loader',
+           'InstalledFolder', 'edgemin_cache', 'sha256_file', 'SplitZip', 'resolve_checkpoint', 'load_tokenizer',
+           'tiny_tokenizer', 'TaskData', 'prepare', 'tiny_task', 'describe']
 
 # %% ../nbs/02_data.ipynb #3610c89b
 @dataclass(frozen=True)
@@ -112,11 +112,15 @@ def get_task(name: str | TaskSpec | dict) -> TaskSpec:
     lookup = _glue_lookup()
     if _norm(name) in lookup: return lookup[_norm(name)]
     if name in _USER_TASKS: return _USER_TASKS[name]
-    near = difflib.get_close_matches(_norm(name), [*GLUE_TASKS, *_USER_TASKS], n=3, cutoff=0.4)
-    hint = f" Did you mean {' or '.join(repr(n) for n in near)}?" if near else ''
+    hint = did_you_mean(name, [*GLUE_TASKS, *_USER_TASKS])
     own = f"; your own tasks in this session: {', '.join(_USER_TASKS)}" if _USER_TASKS else ''
     raise DataError(f"Unknown task {name!r}.{hint} Known GLUE tasks: {', '.join(GLUE_TASKS)}{own}; "
                     "for your own files use `custom_task(...)`.")
+
+def did_you_mean(name: str, known) -> str:
+    "' Did you mean ...?' naming the task names in `known` closest to `name` (any spelling), or '' when none is close."
+    near = difflib.get_close_matches(_norm(str(name)), list(known), n=3, cutoff=0.4)
+    return f" Did you mean {' or '.join(repr(n) for n in near)}?" if near else ''
 
 def register_task(t: TaskSpec) -> TaskSpec:
     "Make `get_task(t.name)` return `t` in this process (`custom_task` and `prepare` do it for your own tasks)."

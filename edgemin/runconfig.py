@@ -12,7 +12,7 @@ from typing import Sequence
 import yaml
 
 from .config import Config, ConfigError
-from .data import DataError, GLUE_TASKS, METRICS, TaskSpec, custom_task, get_task
+from .data import DataError, GLUE_TASKS, METRICS, TaskSpec, custom_task, did_you_mean, get_task
 from .train import FinetuneConfig
 from .distill import DEFAULT_RECIPE, DistillConfig, RECIPES, recipe, WIDTHS, general_phase
 from .prune import PruneConfig
@@ -313,10 +313,7 @@ def task_from(task: str,                              # a GLUE task name, or you
         try: return data.task(task)
         except DataError as e: raise ConfigError(f"{task_key}={task!r}: {e}", 'task', f"={task!r}: {e}") from None
     if glue is None:
-        import difflib, re
-        near = difflib.get_close_matches(re.sub(r'[^a-z0-9]', '', str(task).lower()), list(GLUE_TASKS), n=3, cutoff=0.4)
-        hint = f" Did you mean {' or '.join(repr(n) for n in near)}?" if near else ''
-        raise ConfigError(f"{task_key}={task!r} is not a GLUE task.{hint} GLUE tasks: {', '.join(GLUE_TASKS)}; for your own data, give "
+        raise ConfigError(f"{task_key}={task!r} is not a GLUE task.{did_you_mean(task, GLUE_TASKS)} GLUE tasks: {', '.join(GLUE_TASKS)}; for your own data, give "
                           f"{key('train_file')} and {key('validation_file')} (CSV, TSV or JSONL) with {key('text_columns')} "
                           f"and {key('label_column')}", 'task', f"={task!r} is not a GLUE task")
     return glue
