@@ -124,7 +124,11 @@ def write_model(model: PreTrainedModel, folder: Path, tokenizer=None,
     reads text: `tokenizer_for`) and a model card (README.md, with the Hub's metadata) into an existing `folder`."""
     arch_for(model)
     model.config.edgemin_shapes = shapes(model)
-    model.save_pretrained(folder, safe_serialization=True)
+    # transformers 5 writes nothing on ranks other than 0 of a distributed run; EdgeMIN's processes each write their own
+    # folders (temporary copies to measure or export), and which process writes a shared output is the caller's choice
+    model.should_save_on_this_rank = lambda is_main_process: True
+    try: model.save_pretrained(folder, safe_serialization=True)
+    finally: del model.should_save_on_this_rank
     mark_for_transformers(folder, model.config)
     if tokenizer is not None: tokenizer_for(model, tokenizer).save_pretrained(folder)
     (folder/'README.md').write_text(checkpoint_card(model, metrics, (folder/MODELING_FILE).is_file()))

@@ -826,7 +826,7 @@ def distill(student: nn.Module,             # the student (not modified): `make_
             pc = dataclasses.replace(pc, keep_best=False)
         student, prec = train(student, pdata, pc, loss_fn=fn, modules=tuple(losses), progress=progress,
                               desc=f'Distilling ({i + 1}/{len(config.phases)}: {"+".join(o.kind for o in p.objectives)})',
-                              keep_idx=True, checkpoint=pdir, checkpoint_every=checkpoint_every)
+                              keep_idx=True, checkpoint=pdir, checkpoint_every=checkpoint_every, frozen=(teacher,))
         rec.phases.append(prec.to_dict())
         rec.seconds_per_step.append(round(prec.wall_time_s / max(prec.steps, 1), 4))
         general = [{'phase': i + 1, 'source': p.data, 'sentences': len(pdata.encoded['train']), 'steps': prec.steps}] if p.data is not None else []

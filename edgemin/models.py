@@ -19,9 +19,10 @@ from tqdm.auto import tqdm
 from transformers import AutoModelForSequenceClassification, PreTrainedModel
 
 # %% auto #0
-__all__ = ['ARCHS', 'Arch', 'arch_for', 'Layer', 'layers', 'shapes', 'tiny_model', 'capture_qkv', 'attention_probs', 'mask_heads',
-           'slice_layer', 'slice_hidden', 'keep_layers', 'importance', 'normalize_by_layer', 'hidden_size', 'top_k',
-           'stream_norms', 'hidden_importance', 'layer_importance', 'choose_heads', 'choose_neurons']
+__all__ = ['ARCHS', 'Arch', 'unwrap', 'arch_for', 'Layer', 'layers', 'shapes', 'tiny_model', 'capture_qkv', 'attention_probs',
+           'mask_heads', 'slice_layer', 'slice_hidden', 'keep_layers', 'importance', 'normalize_by_layer',
+           'hidden_size', 'top_k', 'stream_norms', 'hidden_importance', 'layer_importance', 'choose_heads',
+           'choose_neurons']
 
 # %% ../nbs/03_models.ipynb #d4478132
 @dataclass(frozen=True)
@@ -51,9 +52,16 @@ class Arch:
 ARCHS: dict[str, Arch] = {f: Arch(f, **{**d, 'model_types': d['model_types'] + tuple(edgemin_type(t) for t in d['model_types'])})
                           for f, d in FAMILIES.items()}
 
+def unwrap(model):
+    "The model inside a data-parallel or compiled wrapper (DDP's `.module`, `torch.compile`'s `._orig_mod`); other objects as they are."
+    while True:
+        if isinstance(getattr(model, '_orig_mod', None), nn.Module): model = model._orig_mod
+        elif not hasattr(model, 'config') and isinstance(getattr(model, 'module', None), nn.Module): model = model.module
+        else: return model
+
 def arch_for(model_or_config) -> Arch:
     "The `Arch` entry for a model or config, or a `ModelError` naming the supported families."
-    cfg = getattr(model_or_config, 'config', model_or_config)
+    cfg = getattr(unwrap(model_or_config), 'config', model_or_config)
     mt = getattr(cfg, 'model_type', None)
     for a in ARCHS.values():
         if mt in a.model_types: return a
@@ -75,6 +83,7 @@ class Layer:
 
 def layers(model: nn.Module) -> list[Layer]:
     "A `Layer` view of each transformer layer of `model`."
+    model = unwrap(model)
     a = arch_for(model)
     out = []
     for i, l in enumerate(model.base_model.get_submodule(a.layers)):

@@ -11,6 +11,7 @@ from typing import Literal
 
 import numpy as np
 import torch
+from torch import nn
 from tqdm.auto import tqdm
 
 from .config import Config, DataError, ModelError, bar_off
@@ -157,6 +158,28 @@ def _load_state(folder: Path | None, cfg: FinetuneConfig, data: TaskData) -> dic
                          "delete it (or use another directory) to train from the start")
     return st
 
+class _Step(nn.Module):
+    "The model, the loss's own trainable modules and the loss as one module, so a data-parallel wrapper sees every trained parameter and every forward."
+    def __init__(self, model, extra: nn.ModuleList, loss_fn):
+        super().__init__()
+        self.model, self.extra, self.loss_fn = model, extra, loss_fn
+    def forward(self, batch: dict): return self.loss_fn(self.model, batch)
+
+def _accelerator(cfg: FinetuneConfig):
+    "An Accelerator for `train`: a launcher's several processes share each global batch; on CPUs they talk over gloo."
+    from accelerate import Accelerator, DataLoaderConfiguration, DistributedDataParallelKwargs
+    several = int(os.environ.get('WORLD_SIZE', '1')) > 1
+    return Accelerator(mixed_precision=_mixed_precision(cfg.mixed_precision),
+                       cpu=several and not torch.cuda.is_available(),       # else accelerate would run N unaware copies on CPUs
+                       dataloader_config=DataLoaderConfiguration(split_batches=True),
+                       kwargs_handlers=[DistributedDataParallelKwargs(static_graph=True)])  # one loss per run: parameters it never reaches are fine
+
+def _processes_fit(n: int, cfg: FinetuneConfig):
+    "Several processes split every batch: the batch size must divide among them."
+    if n > 1 and cfg.batch_size % n:
+        raise ValueError(f"batch_size {cfg.batch_size} does not split over {n} processes: under `accelerate launch` the batch "
+                         f"is the global one, divided among the processes; use a multiple of {n}")
+
 def train(model,                        # the model to train (trained in place: callers pass a copy)
           data: TaskData,               # needs a 'train' split and an evaluation split
           config: FinetuneConfig,
@@ -167,9 +190,9 @@ def train(model,                        # the model to train (trained in place: 
           keep_idx: bool = False,       # pass each batch's example indices to `loss_fn` as batch['idx']
           checkpoint: str | Path | None = None,  # a directory: resume from the state an interrupted run left there, and leave one
           checkpoint_every: int = 0,    # steps between saved states (0: never save; resuming still works)
+          frozen: tuple = (),           # models `loss_fn` reads but does not train (a teacher): on the training device while it runs
          ):
     "The shared training loop of fine-tuning and distillation; returns the model (best weights) and a record."
-    from accelerate import Accelerator
     from accelerate.utils import set_seed
     from transformers import get_linear_schedule_with_warmup
     if 'train' not in data.encoded: raise ValueError(f"{data.task.name}: training needs a 'train' split; loaded: {list(data.encoded)}")
@@ -178,21 +201,26 @@ def train(model,                        # the model to train (trained in place: 
     state = _load_state(folder, cfg, data)
     set_seed(cfg.seed)
     model.train()
-    acc = Accelerator(mixed_precision=_mixed_precision(cfg.mixed_precision))
+    acc = _accelerator(cfg)
     loader = data.loader('train', cfg.batch_size, shuffle=True, seed=cfg.seed, keep_idx=keep_idx, length_groups=cfg.length_groups)
     per_epoch = len(loader)
+    _processes_fit(acc.num_processes, cfg)
     total = cfg.max_steps or max(1, math.ceil(cfg.epochs * per_epoch))
     extra = torch.nn.ModuleList(modules)
-    opt = _optimizer(torch.nn.ModuleList([model, extra]), cfg)
+    homes = [next(m.parameters()).device for m in frozen]
+    for m in frozen: m.to(acc.device)
+    step_mod = _Step(model, extra, loss_fn)
+    opt = _optimizer(step_mod, cfg)
     sched = get_linear_schedule_with_warmup(opt, int(cfg.warmup_ratio * total), total)
-    model, extra, opt, loader, sched = acc.prepare(model, extra, opt, loader, sched)
+    step_mod, opt, loader, sched = acc.prepare(step_mod, opt, loader, sched)
+    model = acc.unwrap_model(step_mod).model
     rec = FinetuneRecord(data.task.name, cfg.to_dict(), data.fingerprint(), len(data.encoded['train']), device=str(acc.device),
                          dev_truncated=data.truncated(), selected_on=data.select_split)
     main = data.task.main_metric
     best_state, step, t0, seen, before, skip = None, 0, time.perf_counter(), 0, 0.0, 0
     losses, parts = [], {}
     if state is not None:                                  # resume: the weights, optimizer, schedule and records of the saved step
-        acc.unwrap_model(model).load_state_dict(state['model']); extra.load_state_dict(state['extra'])
+        model.load_state_dict(state['model']); extra.load_state_dict(state['extra'])
         opt.load_state_dict(state['opt']); sched.load_state_dict(state['sched'])
         step, seen, before, best_state = state['step'], state['seen'], state['wall_time_s'], state['best_state']
         rec.history, rec.step_losses, rec.best = state['history'], state['step_losses'], state['best']
@@ -202,44 +230,50 @@ def train(model,                        # the model to train (trained in place: 
         skip = step % per_epoch
         torch.set_rng_state(state['rng'])                  # dropout continues as if never interrupted
     def save():
-        _save_state(folder/STATE_FILE, {'config': cfg.to_dict(), 'data': data.fingerprint(), 'step': step, 'seen': seen,
-                                        'wall_time_s': before + time.perf_counter() - t0,
-                                        'model': acc.unwrap_model(model).state_dict(), 'extra': extra.state_dict(),
-                                        'opt': opt.state_dict(), 'sched': sched.state_dict(), 'best_state': best_state,
-                                        'history': rec.history, 'step_losses': rec.step_losses, 'best': rec.best,
-                                        'losses': losses, 'parts': parts, 'rng': torch.get_rng_state()})
-    if folder is not None and checkpoint_every: folder.mkdir(parents=True, exist_ok=True)
+        if acc.is_main_process:                            # one writer; the others wait for the file
+            _save_state(folder/STATE_FILE, {'config': cfg.to_dict(), 'data': data.fingerprint(), 'step': step, 'seen': seen,
+                                            'wall_time_s': before + time.perf_counter() - t0,
+                                            'model': model.state_dict(), 'extra': extra.state_dict(),
+                                            'opt': opt.state_dict(), 'sched': sched.state_dict(), 'best_state': best_state,
+                                            'history': rec.history, 'step_losses': rec.step_losses, 'best': rec.best,
+                                            'losses': losses, 'parts': parts, 'rng': torch.get_rng_state()})
+        acc.wait_for_everyone()
+    if folder is not None and checkpoint_every and acc.is_main_process: folder.mkdir(parents=True, exist_ok=True)
     bar = tqdm(total=total, initial=step, desc=f'{desc} {data.task.name}', disable=bar_off(progress) or not acc.is_local_main_process)
     while step < total:
-        model.train(); extra.train()
+        step_mod.train()
         for batch in loader:
             if skip: skip -= 1; continue                   # batches the interrupted run had already trained on
-            loss, comp = loss_fn(model, batch)
+            loss, comp = step_mod(batch)
             acc.backward(loss)
-            if cfg.max_grad_norm > 0: acc.clip_grad_norm_(list(model.parameters()) + list(extra.parameters()), cfg.max_grad_norm)
+            if cfg.max_grad_norm > 0: acc.clip_grad_norm_(step_mod.parameters(), cfg.max_grad_norm)
             opt.step(); sched.step(); opt.zero_grad()
-            losses.append(loss.item()); rec.step_losses.append(round(losses[-1], 6)); seen += batch['labels'].shape[0]; step += 1
-            for k, v in comp.items(): parts.setdefault(k, []).append(float(v))
+            logged = torch.stack([loss.detach().float(), *[torch.as_tensor(v, dtype=torch.float32, device=loss.device) for v in comp.values()]])
+            if acc.num_processes > 1: logged = acc.reduce(logged, 'mean')     # every process records the whole batch's losses
+            losses.append(logged[0].item()); rec.step_losses.append(round(losses[-1], 6)); step += 1
+            seen += batch['labels'].shape[0] * acc.num_processes
+            for k, v in zip(comp, logged[1:].tolist()): parts.setdefault(k, []).append(v)
             bar.update(1); bar.set_postfix(loss=f'{np.mean(losses[-20:]):.4f}')
             if step >= total: break
             if checkpoint_every and folder is not None and step % checkpoint_every == 0 and step % per_epoch: save()
-        dev = evaluate(acc.unwrap_model(model), data, batch_size=cfg.eval_batch_size)
-        sel = dev if rec.selected_on == data.eval_split else evaluate(acc.unwrap_model(model), data, rec.selected_on, cfg.eval_batch_size)
+        dev = evaluate(model, data, batch_size=cfg.eval_batch_size)
+        sel = dev if rec.selected_on == data.eval_split else evaluate(model, data, rec.selected_on, cfg.eval_batch_size)
         rec.history.append({'epoch': round(step / per_epoch, 4), 'step': step, 'train_loss': float(np.mean(losses)),
                             'losses': {k: float(np.mean(v)) for k, v in parts.items()}, 'dev': dev, 'select': sel})
         if not rec.best or sel[main] > rec.best['select'][main]:
             rec.best = rec.history[-1]
-            if cfg.keep_best: best_state = {k: v.detach().cpu().clone() for k, v in acc.unwrap_model(model).state_dict().items()}
+            if cfg.keep_best: best_state = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
         losses, parts = [], {}
         if checkpoint_every and folder is not None and step < total: save()      # an epoch's end: its evaluation is kept too
     bar.close()
     rec.steps, rec.wall_time_s = step, round(before + time.perf_counter() - t0, 2)
     rec.samples_per_s = round(seen / max(rec.wall_time_s, 1e-9), 2)
-    out = acc.unwrap_model(model)
-    if cfg.keep_best and best_state is not None: out.load_state_dict(best_state)
+    if cfg.keep_best and best_state is not None: model.load_state_dict(best_state)
     acc.free_memory()
-    if folder is not None: (folder/STATE_FILE).unlink(missing_ok=True)       # done: nothing left to resume
-    return out.cpu().eval(), rec
+    for m, home in zip(frozen, homes): m.to(home)
+    if folder is not None and acc.is_main_process: (folder/STATE_FILE).unlink(missing_ok=True)       # done: nothing left to resume
+    acc.wait_for_everyone()
+    return model.cpu().eval(), rec
 
 
 # %% ../nbs/06_train.ipynb #8fdf0e90
