@@ -48,7 +48,7 @@ def run_many(configs: Sequence[tuple[str, RunConfig]], out: str | Path, workers:
     if ray:
         try: import ray as _ray
         except ImportError: raise ValueError("ray=True needs Ray: pip install 'ray[default]' (or run without --ray)") from None
-        if not _ray.is_initialized(): _ray.init(ignore_reinit_error=True)
+        if not _ray.is_initialized(): _ray.init(address=os.environ.get('RAY_ADDRESS'))   # a cluster's address, else a local one
         task = _ray.remote(num_cpus=threads)(_one)
         return _ray.get([task.remote(j) for j in jobs])
     if workers <= 1: return [_one(j) for j in jobs]

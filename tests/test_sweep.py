@@ -9,7 +9,7 @@ from edgemin.data import tiny_tokenizer
 from edgemin.models import tiny_model
 from edgemin.checkpoint import save_model
 from edgemin.runconfig import RunConfig
-from edgemin.sweeps import sweep, ablate, run_many
+from edgemin.sweeps import sweep, ablate, run_many, sweep_configs
 
 @pytest.fixture(scope='module')
 def tiny(tmp_path_factory):
@@ -47,7 +47,19 @@ def test_a_failing_configuration_is_reported(tiny, tmp_path):
     res = run_many([('bad', bad)], tmp_path)
     assert 'error' in res[0] and 'does not exist' in res[0]['error']
 
-def test_ray(tiny, tmp_path):
-    ray = pytest.importorskip('ray', reason="Ray is optional: pip install 'ray[default]'")
-    res = run_many([('a', tiny)], tmp_path, ray=True)
-    assert 'report' in res[0], res
+def _measured(results: list) -> dict:
+    "What each configuration's run measured, timings aside: per stage its metrics, parameters, size and FLOPs."
+    return {r['name']: [(s['stage'], s['metrics'], s['params'], s['size_bytes'], s['flops']) for s in r['report']['stages']]
+            for r in results}
+
+def test_ray_cluster_measures_what_the_process_pool_measures(tiny, tmp_path):
+    import ray                                              # in the dev extra: this test runs in `make test`, never skipped
+    configs = sweep_configs(tiny, {'prune.heads': [0.25, 0.5]})
+    pool = run_many(configs, tmp_path/'pool', workers=2)
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)   # a local cluster of two CPUs, started by the test
+    try: on_ray = run_many(configs, tmp_path/'ray', workers=2, ray=True)
+    finally: ray.shutdown()
+    assert all('error' not in r for r in pool + on_ray), [r.get('error') for r in pool + on_ray]
+    assert [r['name'] for r in on_ray] == [r['name'] for r in pool] == ['heads-0.25', 'heads-0.5']
+    assert _measured(on_ray) == _measured(pool)
+    assert all((tmp_path/'ray'/n/'report.json').is_file() for n in ('heads-0.25', 'heads-0.5'))
