@@ -32,8 +32,10 @@ def run_command(args):
     out = Path(args.out or Path('runs')/cfg.name)
     t0 = time.perf_counter()
     rep = run(cfg, out, checkpoint_every=getattr(args, 'checkpoint_every', 0))
-    print(rep.table())
-    print(f"report: {out/'report.md'} ({time.perf_counter() - t0:.0f} s)")
+    from edgemin.train import processes
+    if processes()[0] == 0:                                # under a launcher's several processes, printed once
+        print(rep.table())
+        print(f"report: {out/'report.md'} ({time.perf_counter() - t0:.0f} s)")
     return rep
 
 def _grid(items: list[str]) -> dict:

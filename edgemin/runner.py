@@ -4,7 +4,7 @@
 
 # %% ../nbs/17_runner.ipynb #b2253908
 from __future__ import annotations
-import datetime, json, os, shutil, time
+import datetime, json, os, shutil, tempfile, time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,7 +14,7 @@ import torch
 from .config import ConfigError, DataError, ModelError
 from .data import TaskData, TaskSpec, load_tokenizer, metric_intervals, prepare, resolve_checkpoint, sha256_file
 from .checkpoint import atomic_dir, load_model, write_model
-from .train import predict, score
+from .train import in_turn, predict, processes, score, wait_for_everyone
 from .runtime import OnnxClassifier
 from .profile import max_positions, profile, tune_session
 from .teacher import finetune_teacher, load_teacher
@@ -68,11 +68,13 @@ def _stage(name: str, ctx: Context, fn, model):
     out, record = fn(model, ctx)
     wall = round(time.perf_counter() - t0, 2)
     p = ctx.cfg.profile
-    if isinstance(out, OnnxClassifier) and p.tune_session:   # the bundle runs as it ran fastest here (runtime.json)
-        out = out.with_settings(tune_session(out, batch=p.batch_sizes[0], seq_len=p.seq_len, runs=p.runs, min_seconds=0.05 * p.runs))
+    def measure(out):                                        # under a launcher's several processes, one at a time: no shared CPU
+        if isinstance(out, OnnxClassifier) and p.tune_session:   # the bundle runs as it ran fastest here (runtime.json)
+            out = out.with_settings(tune_session(out, batch=p.batch_sizes[0], seq_len=p.seq_len, runs=p.runs, min_seconds=0.05 * p.runs))
+        return out, _profile(out, ctx)
+    out, prof = in_turn(lambda: measure(out))
     logits, labels = predict(out, ctx.data, ctx.data.eval_split)
     metrics = score(ctx.data.task, logits, labels)
-    prof = _profile(out, ctx)
     summary = {'stage': name, 'metrics': metrics, 'wall_time_s': wall, 'profile': prof,
                'metrics_ci': metric_intervals(ctx.data.task, logits, labels),   # 95% bootstrap intervals over the examples scored
                'examples': {s: len(d) for s, d in ctx.data.encoded.items()},
@@ -270,8 +272,28 @@ def check_before_work(cfg: RunConfig):
 def run(config: RunConfig, out: str | Path, progress: bool = True,
         checkpoint_every: int = 0,       # steps between saved training states of the teacher's fine-tuning and the distillation (0: none)
        ) -> 'Report':
-    "Run the pipeline in directory `out` (resuming after the last completed stage); returns the `Report`."
-    cfg, root = config, Path(out)
+    """Run the pipeline in directory `out` (resuming after the last completed stage); returns the `Report`.
+
+    Under a launcher's several processes (`accelerate launch`, `torchrun`) every process runs the pipeline in step, the
+    training stages data-parallel; only the first writes `out`, the others work in a scratch copy of it taken before any work."""
+    rank, n = processes()
+    if n == 1: return _run(config, Path(out), progress, checkpoint_every)
+    root = Path(out)
+    if rank == 0:
+        wait_for_everyone()                                  # the others have copied the run directory as it was
+        rep = _run(config, root, progress, checkpoint_every)
+        wait_for_everyone()
+        return rep
+    with tempfile.TemporaryDirectory(prefix='edgemin-process-') as scratch:
+        mirror = Path(scratch)/'run'
+        if root.is_dir(): shutil.copytree(root, mirror, ignore=shutil.ignore_patterns('.lock'))
+        wait_for_everyone()
+        _run(config, mirror, False, checkpoint_every)
+        wait_for_everyone()                                  # the first process has written the report
+    return Report(root, json.loads((root/'report.json').read_text()))
+
+def _run(cfg: RunConfig, root: Path, progress: bool, checkpoint_every: int) -> 'Report':
+    "The pipeline in one process's directory."
     tok = check_before_work(cfg)                             # reads only: nothing is written before the checks pass
     with run_lock(root):
         check_run_dir(root, cfg)

@@ -14,7 +14,7 @@ from .config import ModelError
 from .data import TaskData, TaskSpec, get_task, mark_task, resolve_checkpoint, edgemin_cache, OFFLINE_CHECKPOINTS
 from .models import arch_for
 from .checkpoint import atomic_dir, check_dir, check_weights, load_model, write_model
-from .train import FinetuneConfig, FinetuneRecord, finetune, evaluate
+from .train import FinetuneConfig, FinetuneRecord, finetune, evaluate, processes, wait_for_everyone
 from transformers import AutoConfig, AutoModelForSequenceClassification, PreTrainedModel
 
 # %% auto #0
@@ -130,14 +130,15 @@ def finetune_teacher(checkpoint,                        # Hub id, local director
     model = load_teacher(checkpoint, task=data.task, seed=config.seed)
     state = root/f'.{path.name}.state' if path is not None else None        # an interrupted fine-tuning resumes from here
     model, rec = finetune(model, data, config, progress=progress, checkpoint=state, checkpoint_every=checkpoint_every)
-    if state is not None: shutil.rmtree(state, ignore_errors=True)
     rec.cache = 'miss' if path else None
-    if path is not None:
+    if path is not None: rec.path = str(path)
+    if path is not None and processes()[0] == 0:           # one writer under a launcher's several processes
+        if state is not None: shutil.rmtree(state, ignore_errors=True)
         for stale in root.glob(f'.{path.name}.tmp-*'): shutil.rmtree(stale, ignore_errors=True)
-        rec.path = str(path)
         with atomic_dir(path) as tmp:
             write_model(model, tmp, data.tokenizer)
             (tmp/'record.json').write_text(json.dumps(rec.to_dict(), indent=1))
+    wait_for_everyone()                                    # the others find the cache entry written
     return model, rec
 
 # %% ../nbs/09_teacher.ipynb #f6d0d753

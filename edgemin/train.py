@@ -19,8 +19,8 @@ from .data import TaskData, compute_metrics, get_task, mark_task, make_loader, t
 from .vocab import data_for
 
 # %% auto #0
-__all__ = ['STATE_FILE', 'FinetuneConfig', 'by_length', 'predict', 'score', 'evaluate', 'FinetuneRecord', 'task_loss', 'train',
-           'finetune']
+__all__ = ['STATE_FILE', 'FinetuneConfig', 'by_length', 'predict', 'score', 'evaluate', 'FinetuneRecord', 'task_loss',
+           'processes', 'wait_for_everyone', 'in_turn', 'train', 'finetune']
 
 # %% ../nbs/06_train.ipynb #f1dfd4d3
 @dataclass(frozen=True)
@@ -165,12 +165,34 @@ class _Step(nn.Module):
         self.model, self.extra, self.loss_fn = model, extra, loss_fn
     def forward(self, batch: dict): return self.loss_fn(self.model, batch)
 
+def processes() -> tuple[int, int]:
+    "This process's index and the number of processes of a launcher's run (`accelerate launch`, `torchrun`); (0, 1) in a plain run."
+    return int(os.environ.get('RANK', '0')), int(os.environ.get('WORLD_SIZE', '1'))
+
+def _on_cpus() -> bool:
+    "Several processes without GPUs: accelerate must be told to use the CPUs (gloo), else it runs N unaware copies."
+    return processes()[1] > 1 and not torch.cuda.is_available()
+
+def wait_for_everyone():
+    "Block until every process of a launcher's run gets here; nothing to wait for in a plain run."
+    if processes()[1] > 1:
+        from accelerate import PartialState
+        PartialState(cpu=_on_cpus()).wait_for_everyone()
+
+def in_turn(fn):
+    "Call `fn()` in one process at a time while the others wait (timings that do not share the CPU); every process must call it."
+    rank, n = processes()
+    if n == 1: return fn()
+    out = None
+    for r in range(n):
+        if r == rank: out = fn()
+        wait_for_everyone()
+    return out
+
 def _accelerator(cfg: FinetuneConfig):
     "An Accelerator for `train`: a launcher's several processes share each global batch; on CPUs they talk over gloo."
     from accelerate import Accelerator, DataLoaderConfiguration, DistributedDataParallelKwargs
-    several = int(os.environ.get('WORLD_SIZE', '1')) > 1
-    return Accelerator(mixed_precision=_mixed_precision(cfg.mixed_precision),
-                       cpu=several and not torch.cuda.is_available(),       # else accelerate would run N unaware copies on CPUs
+    return Accelerator(mixed_precision=_mixed_precision(cfg.mixed_precision), cpu=_on_cpus(),
                        dataloader_config=DataLoaderConfiguration(split_batches=True),
                        kwargs_handlers=[DistributedDataParallelKwargs(static_graph=True)])  # one loss per run: parameters it never reaches are fine
 
