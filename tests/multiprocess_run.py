@@ -37,8 +37,8 @@ base.config.hidden_dropout_prob = base.config.attention_probs_dropout_prob = 0.0
 for m in base.modules():
     if isinstance(m, torch.nn.Dropout): m.p = 0.0
 
-# fine-tuning, with a training state saved every 2 steps (one writer, the others wait)
-teacher, r = finetune(base, data, FinetuneConfig(epochs=2, lr=1e-2, batch_size=16, seed=0), progress=False,
+# fine-tuning in length-grouped batches, with a training state saved every 2 steps (one writer, the others wait)
+teacher, r = finetune(base, data, FinetuneConfig(epochs=2, lr=1e-2, batch_size=16, seed=0, length_groups=2), progress=False,
                       checkpoint=out/'state', checkpoint_every=2)
 from accelerate import PartialState
 moved = max((a - b).abs().max().item() for a, b in zip(teacher.state_dict().values(), base.state_dict().values()))
