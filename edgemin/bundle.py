@@ -17,7 +17,7 @@ from .quantize import QuantizeRecord
 
 # %% auto #0
 __all__ = ['WEB_NAMES', 'TRANSFORMERS_JS', 'snippet', 'bundle_length', 'web_layout', 'write_bundle', 'save_bundle', 'model_card',
-           'web_demo', 'install_transformers_js', 'serve', 'ort_format']
+           'web_dtype', 'web_demo', 'install_transformers_js', 'serve', 'ort_format']
 
 # %% ../nbs/13_bundle.ipynb #9475b824
 _RUN = '''import json, numpy as np, onnxruntime as ort
@@ -197,6 +197,14 @@ document.getElementById('go').onclick = async () => {
 </script></body></html>
 """
 
+def web_dtype(folder: Path) -> str:
+    "The dtype transformers.js should load from `folder`'s onnx/: the 8-bit graph if there is one, else fp16, else fp32."
+    if not (folder/'config.json').is_file() or not (folder/'onnx').is_dir():
+        raise ModelError(f"{folder} is not a bundle with transformers.js's layout (config.json and onnx/): write it with save_bundle")
+    dtype = next((d for d, f in (('q8', 'model_quantized.onnx'), ('fp16', 'model_fp16.onnx'), ('fp32', 'model.onnx')) if (folder/'onnx'/f).is_file()), None)
+    if dtype is None: raise ModelError(f"{folder/'onnx'} holds none of {sorted(WEB_NAMES.values())}")
+    return dtype
+
 def web_demo(bundle: str | Path,                 # a bundle folder (`save_bundle`)
              library: str = _CDN,                # where the page imports transformers.js from (a URL, or a path relative to the page)
              wasm: str | None = None,            # where ONNX Runtime's .wasm files are (default: what transformers.js picks, its CDN)
@@ -205,10 +213,7 @@ def web_demo(bundle: str | Path,                 # a bundle folder (`save_bundle
     "Write index.html into `bundle`: a one-page web demo that runs the bundle in the browser with transformers.js. Returns its path."
     from edgemin.data import task_of_model
     b = Path(bundle)
-    if not (b/'config.json').is_file() or not (b/'onnx').is_dir():
-        raise ModelError(f"{b} is not a bundle with transformers.js's layout (config.json and onnx/): write it with save_bundle")
-    dtype = next((d for d, f in (('q8', 'model_quantized.onnx'), ('fp16', 'model_fp16.onnx'), ('fp32', 'model.onnx')) if (b/'onnx'/f).is_file()), None)
-    if dtype is None: raise ModelError(f"{b/'onnx'} holds none of {sorted(WEB_NAMES.values())}")
+    dtype = web_dtype(b)
     cfg = json.loads((b/'config.json').read_text())
     t = task_of_model(cfg)
     pair = t is not None and len(t.text_cols) == 2

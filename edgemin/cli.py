@@ -24,10 +24,31 @@ def _config_source(args) -> str | None:
         raise ValueError("give a config file or --preset, not both")
     return args.preset or args.config
 
+def _embed_config(source: str | None, overrides: list):
+    "The embedding run an `edgemin run` source names (an `embed-*` preset, or a config file with `kind: embedding`) and its name, else None."
+    import yaml
+    from edgemin.embed import EMBED_PRESETS, EmbedRunConfig
+    from edgemin.runconfig import apply_overrides
+    if source in EMBED_PRESETS: return EmbedRunConfig.from_dict(apply_overrides(EMBED_PRESETS[source]().to_dict(), overrides)), source
+    p = Path(source) if source else None
+    if p is None or not p.is_file() or p.suffix not in ('.yaml', '.yml', '.json'): return None
+    try: d = yaml.safe_load(p.read_text())
+    except yaml.YAMLError: return None                       # load_config names the problem
+    if not isinstance(d, dict) or d.get('kind') != 'embedding': return None
+    d = {k: v for k, v in d.items() if k != 'kind'}
+    return EmbedRunConfig.from_dict(apply_overrides(EmbedRunConfig.from_dict(d).to_dict(), overrides)), p.stem   # the file's values over the defaults
+
 def run_command(args):
-    "Run the pipeline and print the report table."
+    "Run the pipeline (or an embedding run: `embed-*` presets, `kind: embedding` files) and print the report."
     from edgemin.runconfig import load_config, PRESETS
     from edgemin.runner import run
+    emb = _embed_config(_config_source(args), args.overrides)
+    if emb is not None:
+        from edgemin.embed import embed_run
+        out = Path(args.out or Path('runs')/emb[1])
+        rec = embed_run(emb[0], out)
+        print((out/'report.md').read_text())
+        return rec
     cfg = load_config(_config_source(args), args.overrides)
     out = Path(args.out or Path('runs')/cfg.name)
     t0 = time.perf_counter()
@@ -412,13 +433,20 @@ def _embed_options(e: argparse.ArgumentParser):
     config_options(e, EmbedDistillConfig, skip=('seed',))
     e.add_argument('--evals', dest='eval_names', default=','.join(EmbedRunConfig().evals),
                    help=f"embedding evaluations, comma-separated: {', '.join(EMBED_EVALS)} (default all)")
+    e.add_argument('--prune-heads', type=float, default=0.0, help='fraction of attention heads to remove after distillation, ranked on the embedding loss (default 0)')
+    e.add_argument('--prune-ffn', type=float, default=0.0, help='fraction of FFN neurons to remove after distillation (default 0)')
     e.add_argument('--out', required=True, help='run directory: the student (a sentence-transformers folder with onnx/), record.json, report.md')
 
 def embed_command(args):
     "Distill, export, quantize and measure an embedder; print its report."
-    from edgemin.embed import EmbedDistillConfig, EmbedRunConfig, embed_run
+    from edgemin.embed import EmbedDistillConfig, EmbedPruneConfig, EmbedRunConfig, embed_run
     evals = tuple(x.strip() for x in args.eval_names.split(',') if x.strip())
-    cfg = config_from(args, EmbedRunConfig, distill=config_from(args, EmbedDistillConfig), evals=evals)   # one --seed for both
+    distill = config_from(args, EmbedDistillConfig)
+    from edgemin.config import ConfigError
+    try: prune = (EmbedPruneConfig(heads=args.prune_heads, ffn=args.prune_ffn, recover=distill, seed=args.seed)   # recovered with the same budget
+                  if args.prune_heads or args.prune_ffn else None)
+    except ConfigError as e: raise e.renamed(f'--prune-{e.field}') from None
+    cfg = config_from(args, EmbedRunConfig, distill=distill, prune=prune, evals=evals)   # one --seed for all
     rec = embed_run(cfg, args.out)
     print((Path(args.out)/'report.md').read_text())
     return rec
@@ -446,7 +474,8 @@ def _pipeline_commands(sub, command: str | None = None):
     keys = lambda cmd: dict(epilog=_keys_epilog(), formatter_class=argparse.RawDescriptionHelpFormatter) if command in ('*', cmd) else {}
     r = sub.add_parser('run', help='the whole pipeline: teacher -> distill -> prune -> quantize, with a report', **keys('run'))
     r.add_argument('config', nargs='?', help='YAML / JSON config file')
-    r.add_argument('--preset', help='a named configuration: sst2-offline, sst2-distilbert, mrpc, rte, qqp, mnli')
+    r.add_argument('--preset', help='a named configuration: sst2-offline, sst2-distilbert, mrpc, rte, qqp, mnli; '
+                                   'embed-minilm-l3, embed-minilm-l2-w256, embed-minilm-l3-pruned (sentence embeddings)')
     r.add_argument('--out', help='run directory (default runs/NAME)')
     r.add_argument('--checkpoint-every', type=int, default=0, metavar='N',
                    help='save the training state every N steps of the teacher fine-tuning and the distillation, so an '
@@ -476,9 +505,12 @@ def _pipeline_commands(sub, command: str | None = None):
 
 # %% ../nbs/20_cli.ipynb #d95221b6
 def web_command(args):
-    "Write a bundle's web demo (index.html) and, with --serve, serve it on localhost until interrupted."
+    "Write a bundle's web demo (index.html; for an embedder folder, a semantic search) and, with --serve, serve it on localhost until interrupted."
     from edgemin.bundle import web_demo, serve
-    page = web_demo(args.bundle)
+    if (Path(args.bundle)/'modules.json').is_file():        # a sentence-embedding model (`edgemin embed`'s model/)
+        from edgemin.embed import embed_web_demo
+        page = embed_web_demo(args.bundle)
+    else: page = web_demo(args.bundle)
     print(f"wrote {page}")
     if not args.serve: return page
     srv = serve(args.bundle, args.port)
@@ -517,7 +549,7 @@ def _measure_commands(sub):
     pr.add_argument('--json', help='also write the record to this JSON file')
     pr.set_defaults(func=profile_command)
     w = sub.add_parser('web', help="write a bundle's web demo (transformers.js in the browser) and optionally serve it")
-    w.add_argument('bundle', help='a bundle directory (a run\'s quantize/ folder)')
+    w.add_argument('bundle', help="a bundle directory (a run's quantize/ folder), or an embedder folder (`edgemin embed`'s model/)")
     w.add_argument('--serve', action='store_true', help='serve it on localhost (cross-origin isolated, so ONNX Runtime Web may use threads)')
     w.add_argument('--port', type=int, default=8000, help='port for --serve (default 8000)')
     w.set_defaults(func=web_command)

@@ -17,10 +17,11 @@ from .data import load_task, resolve_checkpoint
 from .models import arch_for
 
 # %% auto #0
-__all__ = ['POOLINGS', 'EMBED_EVALS', 'EVAL_TASKS', 'pool', 'sentence_pooling', 'SentenceEncoder', 'load_encoder', 'encode',
-           'register_eval', 'sts_eval', 'pair_eval', 'rank_metrics', 'retrieval_eval', 'evaluate_embeddings',
-           'agreement', 'EmbedDistillConfig', 'EmbedDistillRecord', 'sentence_data', 'embedding_sentences',
-           'make_embedder', 'distill_embedder', 'save_embedder', 'export_embedder', 'quantize_embedder', 'OnnxEmbedder',
+__all__ = ['POOLINGS', 'EMBED_EVALS', 'EVAL_TASKS', 'EMBED_PRESETS', 'pool', 'sentence_pooling', 'SentenceEncoder',
+           'load_encoder', 'encode', 'register_eval', 'sts_eval', 'pair_eval', 'rank_metrics', 'retrieval_eval',
+           'evaluate_embeddings', 'agreement', 'EmbedDistillConfig', 'EmbedDistillRecord', 'sentence_data',
+           'embedding_sentences', 'make_embedder', 'distill_embedder', 'EmbedPruneConfig', 'EmbedPruneRecord',
+           'prune_embedder', 'save_embedder', 'export_embedder', 'quantize_embedder', 'OnnxEmbedder', 'embed_web_demo',
            'EmbedRunConfig', 'TimedEmbedder', 'embed_run', 'embed_report']
 
 # %% ../nbs/13a_embed.ipynb #6833ee99
@@ -105,6 +106,10 @@ class SentenceEncoder(nn.Module):
 
     @property
     def config(self): return self.model.config
+    @property
+    def base_model(self) -> nn.Module:
+        "The encoder's transformer body, so `edgemin.models.layers` (and the importance scores) read an embedder as they read a model."
+        return self.model.base_model
     @property
     def dim(self) -> int: return self.proj.out_features if self.proj is not None else getattr(self.model.config, self.arch.cfg_hidden)
 
@@ -433,6 +438,92 @@ def distill_embedder(student: SentenceEncoder,          # from `make_embedder` (
     rec.steps, rec.wall_time_s = step, round(time.perf_counter() - t0, 2)
     return student.eval(), rec
 
+# %% ../nbs/13a_embed.ipynb #4d0a48fd
+from .models import importance, normalize_by_layer, register_calib_loss, shapes
+
+@register_calib_loss('embedding')
+def _embedding_calib(model, batch, teacher) -> torch.Tensor:
+    "Cosine distance between an embedder's sentence vectors and its teacher's (both `SentenceEncoder`s)."
+    kw = {k: batch[k] for k in ('input_ids', 'attention_mask', 'token_type_ids') if k in batch}
+    s = model(**kw)
+    with torch.no_grad(): t = teacher(**kw)
+    return (1 - nn.functional.cosine_similarity(s, t, dim=-1)).mean()
+
+@dataclass(frozen=True)
+class EmbedPruneConfig(Config):
+    "What to remove from an embedder and how to rank it; validated on creation."
+    heads: float = 0.0                   # fraction of all attention heads to remove, in [0, 1)
+    ffn: float = 0.0                     # fraction of FFN neurons to remove, in [0, 1)
+    importance: str = 'michel'           # 'michel' (|dL/dmask|), 'grad_norm' or 'random'
+    scope: str = 'global'                # rank heads across all layers, or remove the fraction in each layer
+    normalize: bool = True               # L2-normalise head scores within each layer (Michel et al.)
+    calib_sentences: int = 512           # sentences whose embedding loss ranks heads and neurons
+    calib_batch_size: int = 32
+    recover: EmbedDistillConfig | None = EmbedDistillConfig(epochs=1.0)   # distillation after pruning (None: none)
+    seed: int = 0
+
+    def check(self):
+        for k in ('heads', 'ffn'):
+            v = getattr(self, k)
+            if not (isinstance(v, (int, float)) and not isinstance(v, bool) and 0 <= v < 1): raise self.error(k, f" must be in [0, 1), got {v!r}")
+        self.choose(importance=('michel', 'grad_norm', 'random'), scope=('global', 'layer'))
+        self.require('is not allowed', calib_sentences=self.calib_sentences >= 1, calib_batch_size=self.calib_batch_size >= 1)
+
+    def prune_config(self):
+        "The classifier pruning settings these stand for (how `prune_once` removes heads and neurons)."
+        from edgemin.prune import PruneConfig
+        return PruneConfig(heads=self.heads, ffn=self.ffn, importance=self.importance, scope=self.scope, normalize=self.normalize, seed=self.seed)
+
+@dataclass
+class EmbedPruneRecord:
+    "What embedder pruning did: scores, what was kept, sizes, and agreement with the teacher before, after pruning and after recovery."
+    config: dict
+    head_importance: list = field(default_factory=list)
+    kept_heads: list = field(default_factory=list)
+    shapes_before: dict = field(default_factory=dict)
+    shapes_after: dict = field(default_factory=dict)
+    params_before: int = 0
+    params_after: int = 0
+    agreement: dict = field(default_factory=dict)      # 'before', 'pruned', 'recovered': mean cosine to the teacher on held-out sentences
+    recovery: dict | None = None                       # the recovery's EmbedDistillRecord
+    wall_time_s: float = 0.0
+    def to_dict(self) -> dict: return asdict(self)
+
+def prune_embedder(encoder: SentenceEncoder,           # the embedder to prune (not modified)
+                   teacher: SentenceEncoder,           # the embedding the scores and the recovery compare with
+                   sentences: Sequence[str],           # unlabelled text: calibration first, recovery on all of it
+                   tokenizer,
+                   config: EmbedPruneConfig = EmbedPruneConfig(heads=0.3),
+                   held_out: Sequence[str] = (),       # sentences for the agreement figures (none: not measured)
+                   progress: bool = True,
+                  ) -> tuple[SentenceEncoder, EmbedPruneRecord]:
+    "Remove heads and FFN neurons of a copy of `encoder` ranked on the embedding loss, then distill it back to `teacher`."
+    import copy
+    from edgemin.prune import prune_once
+    if encoder.dim != teacher.dim:
+        raise ModelError(f"the embedder's vectors have {encoder.dim} dimensions, the teacher's {teacher.dim}: prune an embedder of the teacher's space")
+    t0 = time.perf_counter()
+    cfg, pc = config, config.prune_config()
+    pruned = copy.deepcopy(encoder).eval()
+    rec = EmbedPruneRecord(cfg.to_dict(), shapes_before=shapes(pruned.model), params_before=sum(p.numel() for p in pruned.parameters()))
+    agree = (lambda m: agreement(m, teacher, held_out, tokenizer)) if len(held_out) else (lambda m: None)
+    rec.agreement['before'] = agree(pruned)
+    calib = sentence_data(list(sentences)[:cfg.calib_sentences], tokenizer)
+    batches = math.ceil(len(calib.encoded['train']) / cfg.calib_batch_size)
+    hs, fs = importance(pruned, calib, cfg.importance, 'embedding', teacher, batches, cfg.calib_batch_size, cfg.seed, progress)
+    if cfg.normalize: hs = normalize_by_layer(hs)
+    rec.head_importance = [h.tolist() for h in hs]
+    rec.kept_heads = prune_once(pruned.model, hs, fs, pc, cfg.heads, cfg.ffn)
+    rec.agreement['pruned'] = agree(pruned)
+    if cfg.recover is not None:
+        pruned, r = distill_embedder(pruned, teacher, sentences, tokenizer, cfg.recover, progress=progress)
+        rec.recovery, rec.agreement['recovered'] = r.to_dict(), agree(pruned)
+    rec.shapes_after, rec.params_after = shapes(pruned.model), sum(p.numel() for p in pruned.parameters())
+    pruned.model.config.edgemin_pruned = {'heads': cfg.heads, 'ffn': cfg.ffn, 'importance': cfg.importance, 'loss': 'embedding'}
+    rec.wall_time_s = round(time.perf_counter() - t0, 2)
+    return pruned.eval(), rec
+
+
 # %% ../nbs/13a_embed.ipynb #d9e2cdf2
 import copy
 from safetensors.torch import load_file, save_file
@@ -464,9 +555,14 @@ def save_embedder(encoder: SentenceEncoder, path: str | Path, tokenizer) -> Path
 
 # %% ../nbs/13a_embed.ipynb #d8dcabe5
 class _Exported(nn.Module):
-    "What the ONNX graph computes: the token vectors and the finished sentence vector."
+    "What the ONNX graph computes: the token vectors in the embedding's space and the finished sentence vector."
     def __init__(self, encoder: SentenceEncoder): super().__init__(); self.encoder = encoder
-    def forward(self, input_ids, attention_mask, token_type_ids=None): return self.encoder.tokens_and_sentence(input_ids, attention_mask, token_type_ids)
+    def forward(self, input_ids, attention_mask, token_type_ids=None):
+        hidden, sentence = self.encoder.tokens_and_sentence(input_ids, attention_mask, token_type_ids)
+        # a projection is affine, so it commutes with mean and CLS pooling: pooling the projected token vectors (what
+        # transformers.js does) gives the projected sentence vector
+        if self.encoder.proj is not None and self.encoder.pooling in ('mean', 'cls'): hidden = self.encoder.proj(hidden)
+        return hidden, sentence
 
 def export_embedder(encoder: SentenceEncoder, path: str | Path, opset: int = 17) -> Path:
     "Export to ONNX with dynamic batch and sequence axes; outputs `last_hidden_state` and `sentence_embedding`."
@@ -513,6 +609,62 @@ class OnnxEmbedder:
                  'token_type_ids': token_type_ids if token_type_ids is not None else np.zeros_like(np.asarray(input_ids))}
         return self.session.run(['sentence_embedding'], {k: np.asarray(feeds[k], dtype=np.int64) for k in self.names})[0]
 
+# %% ../nbs/13a_embed.ipynb #514d2d56
+_EMBED_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Semantic search, compressed by EdgeMIN</title>
+<style>body{font:15px system-ui,sans-serif;max-width:46rem;margin:2rem auto;padding:0 1rem}textarea{width:100%;height:9rem}
+table{border-collapse:collapse;margin-top:1rem}td,th{border-bottom:1px solid #ddd;padding:.3rem .6rem;text-align:left}</style></head>
+<body><h1>Semantic search, compressed by EdgeMIN</h1>
+<p>The first line is the query; the other lines are ranked by cosine similarity to it. Runs in your browser with
+<a href="https://huggingface.co/docs/transformers.js">transformers.js</a>: nothing leaves this page.</p>
+<textarea id="text">EXAMPLE</textarea><p><button id="go" disabled>Loading the model…</button> <span id="status"></span></p>
+<table id="out"></table>
+<script type="module">
+import { pipeline, env } from 'LIBRARY';
+env.allowRemoteModels = false; env.allowLocalModels = true;
+env.localModelPath = new URL('./', location.href).href;          // the model is this page's folder
+WASM
+const model = pipeline('feature-extraction', '.', { dtype: 'DTYPE', device: 'wasm' });
+window.embed = async texts => { const f = await model; const out = [];       // one sentence at a time, as a search box sends them
+  for (const t of texts) out.push(Array.from((await f(t, { pooling: 'POOLING', normalize: NORMALIZE })).data)); return out; };
+const cos = (a, b) => { let d = 0, x = 0, y = 0; for (let i = 0; i < a.length; i++) { d += a[i] * b[i]; x += a[i] * a[i]; y += b[i] * b[i]; }
+  return d / Math.sqrt(x * y); };
+window.ready = model.then(() => { const b = document.getElementById('go'); b.disabled = false; b.textContent = 'Search'; return true; });
+document.getElementById('go').onclick = async () => {
+  const lines = document.getElementById('text').value.split('\\n').filter(l => l.trim());
+  const t0 = performance.now(); const v = await window.embed(lines);
+  document.getElementById('status').textContent = `${lines.length} sentences embedded in ${(performance.now() - t0).toFixed(0)} ms`;
+  const ranked = lines.slice(1).map((l, i) => [l, cos(v[0], v[i + 1])]).sort((a, b) => b[1] - a[1]);
+  document.getElementById('out').innerHTML = '<tr><th>sentence</th><th>cosine</th></tr>' + ranked.map(([l, s]) =>
+    `<tr><td>${l.replace(/</g, '&lt;')}</td><td>${s.toFixed(3)}</td></tr>`).join('');
+};
+</script></body></html>
+"""
+
+def embed_web_demo(folder: str | Path,              # an embedder folder with onnx/ (`embed_run`'s model/)
+                   library: str | None = None,      # where the page imports transformers.js from (default: jsDelivr, the tested version)
+                   wasm: str | None = None,         # where ONNX Runtime's .wasm files are (default: what transformers.js picks)
+                   examples: list[str] | None = None,  # the lines the page opens with: a query, then the sentences to rank
+                  ) -> Path:
+    "Write index.html into `folder`: a one-page semantic search that embeds with transformers.js in the browser. Returns its path."
+    from edgemin.bundle import TRANSFORMERS_JS, web_dtype
+    b = Path(folder)
+    dtype = web_dtype(b)
+    pooling, normalize = sentence_pooling(b)
+    if pooling not in ('mean', 'cls'):
+        raise ModelError(f"{b}: transformers.js pools token vectors by mean or CLS only; this model pools by {pooling!r}")
+    library = library or f'https://cdn.jsdelivr.net/npm/@huggingface/transformers@{TRANSFORMERS_JS}/dist/transformers.min.js'
+    ex = examples or ['How do I make my phone battery last longer?', 'Tips to save battery life on a smartphone.',
+                      'The best hiking trails near the coast.', 'Why does my phone run out of charge so quickly?',
+                      'A recipe for a quick tomato soup.']
+    esc = lambda x: x.replace('&', '&amp;').replace('<', '&lt;')
+    page = (_EMBED_PAGE.replace('EXAMPLE', esc('\n'.join(ex))).replace('LIBRARY', library).replace('DTYPE', dtype)
+            .replace('POOLING', pooling).replace('NORMALIZE', 'true' if normalize else 'false')
+            .replace('WASM', f"env.backends.onnx.wasm.wasmPaths = new URL({json.dumps(wasm)}, location.href).href;" if wasm else ''))
+    (b/'index.html').write_text(page)
+    return b/'index.html'
+
+
 # %% ../nbs/13a_embed.ipynb #3bde2b58
 @dataclass(frozen=True)
 class EmbedRunConfig(Config):
@@ -526,6 +678,7 @@ class EmbedRunConfig(Config):
     max_sentences: int | None = 20000    # training sentences (None: all there are)
     held_out: int = 500                  # sentences kept out of training for the agreement figure
     distill: EmbedDistillConfig = EmbedDistillConfig()
+    prune: EmbedPruneConfig | None = None   # heads / FFN neurons removed after distillation, then recovered (None: no pruning)
     evals: tuple = ('stsb', 'mrpc', 'qnli')   # embedding evaluations (`EMBED_EVALS`)
     max_eval: int | None = None          # cap each evaluation's dev set (quick runs)
     seq_len: int = 128                   # tokens per input when timing
@@ -556,6 +709,14 @@ def _measure(name: str, model, tok, cfg: EmbedRunConfig, size: int, config, teac
     row['eval_s'] = round(time.perf_counter() - t0, 1)
     return row
 
+EMBED_PRESETS = {   # `edgemin run --preset NAME`: students of the offline all-MiniLM-L6-v2, as bench/embed.py measured them
+    'embed-minilm-l3': lambda: EmbedRunConfig(layers=3, max_sentences=40000, distill=EmbedDistillConfig(epochs=1.0)),
+    'embed-minilm-l2-w256': lambda: EmbedRunConfig(layers=2, hidden=256, heads=4, ffn=1024, max_sentences=40000,
+                                                   distill=EmbedDistillConfig(epochs=1.0)),
+    'embed-minilm-l3-pruned': lambda: EmbedRunConfig(layers=3, max_sentences=40000, distill=EmbedDistillConfig(epochs=1.0),
+                                                     prune=EmbedPruneConfig(heads=0.3, ffn=0.3, recover=EmbedDistillConfig(epochs=0.5))),
+}
+
 def embed_run(config: EmbedRunConfig, out: str | Path, progress: bool = True) -> dict:
     "Distill, save, export and quantize an embedder into `out`, measuring the teacher, the student and its INT8 graph; returns the record."
     from edgemin.data import load_tokenizer
@@ -572,7 +733,11 @@ def embed_run(config: EmbedRunConfig, out: str | Path, progress: bool = True) ->
     else:
         s0 = make_embedder(teacher, train[:2000], tok, layers=cfg.layers, hidden=cfg.hidden, heads=cfg.heads, ffn=cfg.ffn, seed=cfg.seed)
         student, r = distill_embedder(s0, teacher, train, tok, cfg.distill, progress=progress)
-        save_embedder(student, folder, tok); drec = r.to_dict()
+        drec = r.to_dict()
+        if cfg.prune is not None:
+            student, pr = prune_embedder(student, teacher, train, tok, cfg.prune, held_out=held, progress=progress)
+            drec['prune'] = pr.to_dict()
+        save_embedder(student, folder, tok)
         done.write_text(json.dumps(drec, indent=1))
     fp = export_embedder(student, folder/'onnx'/'model.onnx')
     q = quantize_embedder(fp, folder/'onnx'/'model_quantized.onnx', student.arch.family)
@@ -586,6 +751,15 @@ def embed_run(config: EmbedRunConfig, out: str | Path, progress: bool = True) ->
     (out/'report.md').write_text(embed_report(rec))
     return rec
 
+def _prune_lines(p: dict | None) -> list[str]:
+    "The report's sentence on pruning, if the run pruned."
+    if not p: return []
+    a = p['agreement']
+    fmt = lambda k: f"{a[k]:.4f}" if a.get(k) is not None else '–'
+    return [f"Pruned {p['config']['heads']:.0%} of heads and {p['config']['ffn']:.0%} of FFN neurons (ranked on the embedding loss): "
+            f"{p['params_before']:,} → {p['params_after']:,} parameters; agreement with the teacher {fmt('before')} before, "
+            f"{fmt('pruned')} pruned, {fmt('recovered')} after recovery.", '']
+
 def embed_report(rec: dict) -> str:
     "A Markdown table of an embedding run's models, with ratios against the teacher."
     rows, t = rec['models'], rec['models'][0]
@@ -595,6 +769,7 @@ def embed_report(rec: dict) -> str:
              f"Distilled on {rec['sentences']['train']:,} unlabelled sentences ({rec['sentences']['source']}) in "
              f"{rec['distill']['steps']} steps, {rec['distill']['wall_time_s']:.0f} s; agreement is the mean cosine with the teacher on "
              f"{rec['sentences']['held_out']} held-out sentences; latency at batch 1 × {rec['config']['seq_len']} tokens on this CPU.", '',
+             *_prune_lines(rec['distill'].get('prune')),
              '| model | size | × smaller | latency bs1 ms | × faster | ' + ' | '.join(keys) + ' | STS-B kept |',
              '|---|---:|---:|---:|---:|' + '---:|' * len(keys) + '---:|']
     for r in rows:

@@ -19,10 +19,10 @@ from tqdm.auto import tqdm
 from transformers import AutoModelForSequenceClassification, PreTrainedModel
 
 # %% auto #0
-__all__ = ['ARCHS', 'Arch', 'unwrap', 'arch_for', 'Layer', 'layers', 'shapes', 'tiny_model', 'capture_qkv', 'attention_probs',
-           'mask_heads', 'slice_layer', 'slice_hidden', 'keep_layers', 'importance', 'normalize_by_layer',
-           'hidden_size', 'top_k', 'stream_norms', 'hidden_importance', 'layer_importance', 'choose_heads',
-           'choose_neurons']
+__all__ = ['ARCHS', 'CALIB_LOSSES', 'Arch', 'unwrap', 'arch_for', 'Layer', 'layers', 'shapes', 'tiny_model', 'capture_qkv',
+           'attention_probs', 'mask_heads', 'slice_layer', 'slice_hidden', 'keep_layers', 'register_calib_loss',
+           'importance', 'normalize_by_layer', 'hidden_size', 'top_k', 'stream_norms', 'hidden_importance',
+           'layer_importance', 'choose_heads', 'choose_neurons']
 
 # %% ../nbs/03_models.ipynb #d4478132
 @dataclass(frozen=True)
@@ -250,15 +250,35 @@ def _inputs(model: nn.Module, batch: dict) -> dict:
     keep = ('input_ids', 'attention_mask', 'token_type_ids') if arch_for(model).token_types else ('input_ids', 'attention_mask')
     return {k: v for k, v in batch.items() if k in keep}
 
-def _calib_loss(model, batch, loss: str, teacher) -> torch.Tensor:
-    "The loss whose gradients rank heads and neurons: task loss, or KL(teacher ‖ model) on the predictions."
+CALIB_LOSSES: dict = {}   # name -> fn(model, batch, teacher) -> the loss whose gradients rank heads, neurons and channels
+
+def register_calib_loss(name: str):
+    "Decorator: make `fn(model, batch, teacher) -> loss` the calibration loss `name` of `importance` and `hidden_importance`."
+    def deco(fn):
+        CALIB_LOSSES[name] = fn
+        return fn
+    return deco
+
+@register_calib_loss('task')
+def _task_calib(model, batch, teacher) -> torch.Tensor:
+    "The task loss on the labels."
+    out, y = model(**_inputs(model, batch)), batch['labels']
+    return F.mse_loss(out.logits.view(-1), y.float()) if model.config.num_labels == 1 else F.cross_entropy(out.logits, y)
+
+@register_calib_loss('kl')
+def _kl_calib(model, batch, teacher) -> torch.Tensor:
+    "KL(teacher ‖ model) on the predictions (MSE for regression)."
     out = model(**_inputs(model, batch))
-    if loss == 'task':
-        y = batch['labels']
-        return F.mse_loss(out.logits.view(-1), y.float()) if model.config.num_labels == 1 else F.cross_entropy(out.logits, y)
     with torch.no_grad(): t = teacher(**_inputs(teacher, batch)).logits
     if model.config.num_labels == 1: return F.mse_loss(out.logits, t)
     return F.kl_div(out.logits.log_softmax(-1), t.log_softmax(-1), log_target=True, reduction='batchmean')
+
+def _check_calib(loss: str, teacher, what: str):
+    "A known calibration loss, with the teacher every loss but 'task' compares against."
+    if loss not in CALIB_LOSSES: raise ValueError(f"{what} loss must be one of {sorted(CALIB_LOSSES)}, got {loss!r}")
+    if loss != 'task' and teacher is None: raise ValueError(f"{what} loss {loss!r} needs a teacher")
+
+def _calib_loss(model, batch, loss: str, teacher) -> torch.Tensor: return CALIB_LOSSES[loss](model, batch, teacher)
 
 def _batches(data, batches: int, batch_size: int, seed: int, progress: bool, desc: str):
     "Up to `batches` shuffled training batches of `data` (a `TaskData`)."
@@ -282,7 +302,7 @@ def importance(model: nn.Module,                 # the model to score (not modif
         rng = np.random.default_rng(seed)
         return [rng.random(l.n_heads) for l in ls], [rng.random(l.ffn_dim) for l in ls]
     if kind not in ('michel', 'grad_norm'): raise ValueError(f"importance kind must be 'michel', 'grad_norm' or 'random', got {kind!r}")
-    if loss == 'kl' and teacher is None: raise ValueError("importance loss 'kl' needs a teacher")
+    _check_calib(loss, teacher, 'importance')
     model = copy.deepcopy(model).eval()             # eval: no dropout, so scores are deterministic
     for p in model.parameters(): p.requires_grad_(False)
     ls = layers(model)                              # the copy's layers: the hooks go there
@@ -340,7 +360,7 @@ def hidden_importance(model: nn.Module,            # the model to score (not mod
                      ) -> np.ndarray:
     "One score per hidden channel (H,), higher = more important."
     if kind not in ('activation', 'fisher'): raise ValueError(f"hidden importance kind must be 'activation' or 'fisher', got {kind!r}")
-    if loss == 'kl' and teacher is None: raise ValueError("hidden importance loss 'kl' needs a teacher")
+    _check_calib(loss, teacher, 'hidden importance')
     model = copy.deepcopy(model).eval()
     for p in model.parameters(): p.requires_grad_(False)
     H = getattr(model.config, arch_for(model).cfg_hidden)

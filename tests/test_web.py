@@ -1,4 +1,4 @@
-"""An EdgeMIN bundle runs in the browser with transformers.js, unchanged: headless Chromium opens the bundle's own web demo
+"""An EdgeMIN bundle (a classifier, or a sentence embedder) runs in the browser with transformers.js, unchanged: headless Chromium opens the bundle's own web demo
 (`edgemin.bundle.web_demo`) from a localhost server, with transformers.js and ONNX Runtime Web installed from npm (pinned,
 no CDN), classifies 300 SST-2 dev sentences, and agrees with onnxruntime in Python on at least 99% of them.
 
@@ -95,3 +95,59 @@ def test_the_bundle_classifies_in_the_browser_as_in_python(bundles, transformers
     acc_web = np.mean([g['label'] == dev.task.label_names[int(l)] for g, l in zip(got, labels)])
     acc_py = np.mean(logits.argmax(-1) == labels)
     assert acc_py > 0.75 and abs(acc_web - acc_py) <= 0.02, (acc_web, acc_py)
+
+
+# Sentence embeddings (issue #29): a narrowed student of all-MiniLM-L6-v2 (2 layers x 256, projected back to 384 by
+# the ridge fit `make_embedder` does), run by transformers.js' feature-extraction pipeline with the folder's pooling
+# and normalisation, one sentence at a time as the page sends them, against ONNX Runtime in Python at batch 1.
+EMBED_COSINE = {'fp32': 0.9999, 'int8': 0.99}    # the least cosine allowed between a browser vector and Python's
+# (measured here, 2026-12-06: fp32 least 1.000000; INT8 least 0.9969, mean 0.9984: WASM's integer kernels round differently)
+
+@pytest.fixture(scope='module')
+def embedders(tmp_path_factory):
+    from edgemin.data import load_task
+    from edgemin.embed import export_embedder, load_encoder, make_embedder, quantize_embedder, save_embedder
+    from edgemin.data import load_tokenizer
+    teacher, tok = load_encoder('minilm-l6'), load_tokenizer('minilm-l6')
+    train = [str(s) for s in load_task('sst2', data_dir=GLUE, splits=['train'])['train']['sentence'][:1000]]
+    student = make_embedder(teacher, train, tok, layers=2, hidden=256, seed=0)
+    assert student.proj is not None
+    root = tmp_path_factory.mktemp('embed-web')
+    out = {}
+    for precision in ('fp32', 'int8'):
+        folder = save_embedder(student, root/precision, tok)
+        fp = export_embedder(student, folder/'onnx'/'model.onnx')
+        if precision == 'int8': quantize_embedder(fp, folder/'onnx'/'model_quantized.onnx', student.arch.family)
+        out[precision] = folder
+    return out, tok
+
+@pytest.mark.parametrize('precision', ['fp32', 'int8'])
+def test_the_embedder_embeds_in_the_browser_as_in_python(embedders, transformers_js, precision):
+    from playwright.sync_api import sync_playwright
+    from edgemin.bundle import serve
+    from edgemin.data import load_task
+    from edgemin.embed import OnnxEmbedder, embed_web_demo, encode
+    folders, tok = embedders
+    f = folders[precision]
+    if not (f.parent/'lib').exists(): (f.parent/'lib').symlink_to(transformers_js, target_is_directory=True)
+    embed_web_demo(f, library='../lib/@huggingface/transformers/dist/transformers.min.js', wasm='../lib/onnxruntime-web/dist/')
+    texts = [str(s) for s in load_task('sst2', data_dir=GLUE, splits=['validation'])['validation']['sentence'][:100]]
+    graph = f/'onnx'/('model_quantized.onnx' if precision == 'int8' else 'model.onnx')
+    want = encode(OnnxEmbedder(graph), tok, texts, batch_size=1)
+    srv = serve(f.parent)
+    try:
+        with sync_playwright() as p:
+            br = p.chromium.launch(executable_path=_chromium(), args=['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'])
+            page = br.new_page(); errors = []; page.on('pageerror', lambda e: errors.append(str(e)))
+            page.goto(f'http://127.0.0.1:{srv.server_port}/{f.name}/index.html')
+            page.wait_for_function('window.ready !== undefined', timeout=60_000)
+            assert page.evaluate('window.ready'), errors
+            got = np.array(page.evaluate('texts => embed(texts)', texts), dtype=np.float32)
+            br.close()
+    finally: srv.shutdown()
+    assert not errors, errors
+    assert got.shape == want.shape == (len(texts), 384)                     # the teacher's width: the projection ran in the graph
+    cos = (got * want).sum(-1) / (np.linalg.norm(got, axis=-1) * np.linalg.norm(want, axis=-1))
+    assert np.allclose(np.linalg.norm(got, axis=-1), 1, atol=1e-4)          # normalised, as the folder declares
+    print(f"{precision}: least cosine {cos.min():.6f}, mean {cos.mean():.6f} over {len(texts)} sentences")
+    assert cos.min() >= EMBED_COSINE[precision], f"{precision}: least cosine {cos.min():.5f}, mean {cos.mean():.5f}"
