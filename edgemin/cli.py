@@ -95,8 +95,13 @@ def ablate_command(args):
     return rows
 
 def report_command(args):
-    "Re-render a run's report."
+    "Re-render a run's report (an embedding run's too)."
     from edgemin.report import write_report
+    from edgemin.embed import embed_report, embedding_run
+    if embedding_run(args.run_dir):
+        rec = json.loads((Path(args.run_dir)/'record.json').read_text())
+        (Path(args.run_dir)/'report.md').write_text(embed_report(rec)); print(embed_report(rec))
+        return rec
     rep = write_report(args.run_dir)
     print(rep.table()); print(f"report: {Path(args.run_dir)/'report.md'}")
     return rep

@@ -22,7 +22,7 @@ __all__ = ['POOLINGS', 'EMBED_EVALS', 'EVAL_TASKS', 'EMBED_PRESETS', 'pool', 'se
            'evaluate_embeddings', 'agreement', 'EmbedDistillConfig', 'EmbedDistillRecord', 'sentence_data',
            'embedding_sentences', 'make_embedder', 'distill_embedder', 'EmbedPruneConfig', 'EmbedPruneRecord',
            'prune_embedder', 'save_embedder', 'export_embedder', 'quantize_embedder', 'OnnxEmbedder', 'embed_web_demo',
-           'EmbedRunConfig', 'TimedEmbedder', 'embed_run', 'embed_report']
+           'EmbedRunConfig', 'TimedEmbedder', 'embed_run', 'embed_report', 'embedding_run']
 
 # %% ../nbs/13a_embed.ipynb #6833ee99
 POOLINGS = ('mean', 'cls', 'max')
@@ -777,4 +777,11 @@ def embed_report(rec: dict) -> str:
                      f"{t['latency_bs1_ms'] / r['latency_bs1_ms']:.1f} | " + ' | '.join(f"{r[k]:.4f}" if k in r else '–' for k in keys)
                      + (f" | {r['stsb_spearman'] / t['stsb_spearman']:.1%} |" if 'stsb_spearman' in r else ' | – |'))
     return '\n'.join(lines) + '\n'
+
+def embedding_run(root: str | Path) -> bool:
+    "Whether `root` holds an embedding run (`embed_run`: record.json with its measured models), not a classifier run."
+    p = Path(root)/'record.json'
+    if not p.is_file() or (Path(root)/'config.json').is_file(): return False
+    try: return isinstance(json.loads(p.read_text()).get('models'), list)
+    except ValueError: return False
 

@@ -207,10 +207,17 @@ class Report:
 
 # %% ../nbs/16_report.ipynb #8e9a54e7
 def compare(roots: Sequence[str | Path]) -> str:
+    from edgemin.embed import embedding_run
     "Several runs side by side: each run's final stage against its teacher, as a Markdown table."
     rows = ['| run | task | stages | final size | × smaller | final latency bs1 ms | × faster | final metric | retention |', '|---|---|---|---:|---:|---:|---:|---:|---:|']
     for r in roots:
         p = Path(r)/'report.json'
+        if embedding_run(r):                                 # `edgemin embed` / an embedding preset: STS-B Spearman is its metric
+            d = json.loads((Path(r)/'record.json').read_text()); t, f = d['models'][0], d['models'][-1]
+            rows.append(f"| {Path(r).name} | embedding | {f['model']} | {f['size_bytes'] / 1e6:.1f} MB | {t['size_bytes'] / f['size_bytes']:.1f} | "
+                        f"{f['latency_bs1_ms']:.1f} | {t['latency_bs1_ms'] / f['latency_bs1_ms']:.1f} | "
+                        + (f"{f['stsb_spearman']:.4f} (STS-B ρ) | {f['stsb_spearman'] / t['stsb_spearman']:.1%} |" if 'stsb_spearman' in f else '– | – |'))
+            continue
         if not p.is_file(): raise ValueError(f"{r} has no report.json: run `edgemin report {r}` first")
         d = json.loads(p.read_text()); main = task_of(d).main_metric
         t, f = d['stages'][0], d['stages'][-1]

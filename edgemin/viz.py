@@ -404,19 +404,34 @@ def explore_head_importance(run_dir) -> HeadImportanceExplorer:
 AXES = {k: AXIS_LABELS[k] for k in ('size_mb', 'params_m', 'gflops', 'latency_bs1_ms', 'latency_bsmax_ms')}   # the x axes offered
 
 def _report_dirs(paths) -> list[Path]:
-    "Run directories with a report.json: the paths themselves, or their subdirectories (one level)."
-    out = []
+    "Run directories with a report.json (or embedding runs): the paths themselves, or their subdirectories (one level)."
+    from edgemin.embed import embedding_run
+    out, done = [], lambda d: (d/'report.json').is_file() or embedding_run(d)
     for p in map(Path, paths):
-        if (p/'report.json').is_file(): out.append(p)
-        elif p.is_dir(): out += sorted(d for d in p.iterdir() if (d/'report.json').is_file())
+        if done(p): out.append(p)
+        elif p.is_dir(): out += sorted(d for d in p.iterdir() if done(d))
         else: raise ValueError(f"{p} does not exist")
     if not out: raise ValueError(f"no finished run (report.json) in or under {', '.join(map(str, paths))}")
     return out
 
+_COUNTS = ('_pairs', '_queries', '_docs', '_s')     # an embedding row's counts and timings: not metrics to plot
+
+def _embedding_points(d: Path, final_only: bool) -> list[dict]:
+    "One point per model an embedding run measured (teacher, student, its INT8 graph): size, latency, the embedding metrics."
+    rec = json.loads((d/'record.json').read_text())
+    rows = rec['models'][-1:] if final_only else rec['models']
+    nan = float('nan')
+    return [{'name': f"{d.name}/{r['model']}", 'run': str(d), 'stage': r['model'], 'task': 'embedding',
+             'size_mb': r['size_bytes'] / 1e6, 'params_m': rec['params']['teacher' if r['model'].startswith('teacher') else 'student'] / 1e6,
+             'gflops': nan, 'latency_bs1_ms': r['latency_bs1_ms'], 'latency_bsmax_ms': nan, 'largest_batch': None,
+             **{k: v for k, v in r.items() if isinstance(v, float) and k not in ('latency_bs1_ms',) and not k.endswith(_COUNTS)}}
+            for r in rows]
+
 def run_points(*paths, final_only: bool = False) -> list[dict]:
-    "One point per stage of every run in or under `paths`: cost axes (see `AXES`), metrics, and where it came from."
+    "One point per stage of every run in or under `paths` (per measured model of an embedding run): cost axes (see `AXES`), metrics, and where it came from."
     pts = []
     for d in _report_dirs(paths):
+        if (d/'record.json').is_file() and not (d/'report.json').is_file(): pts += _embedding_points(d, final_only); continue
         rep = json.loads((d/'report.json').read_text())
         stages = rep['stages'][-1:] if final_only else rep['stages']
         for s in stages:
