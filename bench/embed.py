@@ -30,6 +30,8 @@ STUDENTS = {
     'l3': dict(layers=3, max_sentences=40000, distill=dict(epochs=1.0)),
     'l2': dict(layers=2, max_sentences=40000, distill=dict(epochs=1.0)),
     'l2-w256': dict(layers=2, hidden=256, heads=4, ffn=1024, max_sentences=40000, distill=dict(epochs=1.0)),
+    # the l3 student, then 30% of its heads and FFN neurons removed (ranked on the embedding loss) and half an epoch of recovery
+    'l3-pruned': dict(layers=3, max_sentences=40000, distill=dict(epochs=1.0), prune=dict(heads=0.3, ffn=0.3, recover=dict(epochs=0.5))),
 }
 M2V_DIMS = 256       # Model2Vec's PCA dimensions (its default)
 
@@ -111,8 +113,7 @@ def student_entry(name: str, spec: dict, sentences) -> list[dict]:
     from edgemin.embed import EmbedDistillConfig, EmbedRunConfig, embed_run, load_encoder, OnnxEmbedder
     from edgemin.data import load_tokenizer
     from edgemin.profile import size_on_disk
-    spec = dict(spec); d = EmbedDistillConfig(**spec.pop('distill', {}))
-    cfg = EmbedRunConfig(teacher=TEACHER, data_dir=glue_dir(), distill=d, **spec)
+    cfg = EmbedRunConfig.from_dict({'teacher': TEACHER, 'data_dir': glue_dir(), **spec})
     rec = embed_run(cfg, cache()/name, progress=False)
     folder, tok, t = cache()/name/'model', load_tokenizer(TEACHER), load_encoder(TEACHER)
     s = load_encoder(folder)
@@ -122,8 +123,11 @@ def student_entry(name: str, spec: dict, sentences) -> list[dict]:
                                (f'EdgeMIN {name} (ONNX INT8)', OnnxEmbedder(folder/'onnx'/'model_quantized.onnx'), (folder/'onnx'/'model_quantized.onnx').stat().st_size)):
         r = measure(label, model, tok, s.config, size, sentences)
         r.update({k: v for k, v in next(x for x in rec['models'] if x['model'].startswith('student') and ('INT8' in x['model']) == ('INT8' in label)).items() if k == 'agreement'})
+        pr = rec['distill'].get('prune')
         r.update(params=rec['params']['student'], train={'sentences': sent['train'], 'steps': rec['distill']['steps'], 'seconds': rec['distill']['wall_time_s']},
                  shape={k: cfg.to_dict()[k] for k in ('layers', 'hidden', 'heads', 'ffn')})
+        if pr: r['pruned'] = {'heads': pr['config']['heads'], 'ffn': pr['config']['ffn'], 'agreement': pr['agreement'],
+                              'recovery_steps': (pr.get('recovery') or {}).get('steps'), 'seconds': pr['wall_time_s']}
         rows.append(r)
     return rows
 
@@ -172,7 +176,8 @@ def render(res: dict) -> str:
                      f"{t['latency_bs1_ms'] / lat:.1f} | {r['sentences_per_s_bs32']:.0f} | {r['stsb_spearman']:.4f} | "
                      f"{r['stsb_spearman'] / t['stsb_spearman']:.1%} | {r['mrpc_ap']:.4f} | {r['qnli_mrr10']:.4f} | {r['qnli_recall10']:.4f} | {agree} |")
     lines += ['', 'Students: ' + '; '.join(f"{r['model'].split(' (')[0]} = {r['shape']['layers']} layers"
-                                             f"{', ' + str(r['shape']['hidden']) + ' wide' if r['shape']['hidden'] else ''}, {r['params']:,} parameters, "
+                                             f"{', ' + str(r['shape']['hidden']) + ' wide' if r['shape']['hidden'] else ''}"
+                                             f"{', then {:.0%} of heads and {:.0%} of FFN neurons pruned and {} recovery steps'.format(r['pruned']['heads'], r['pruned']['ffn'], r['pruned']['recovery_steps']) if r.get('pruned') else ''}, {r['params']:,} parameters, "
                                              f"{r['train']['steps']} steps on {r['train']['sentences']:,} sentences in {r['train']['seconds'] / 60:.0f} min"
                                              for r in rows if 'shape' in r and 'INT8' in r['model']) + '.', '']
     m2v = [r for r in rows if r['model'].startswith('Model2Vec')]
