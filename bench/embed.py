@@ -12,6 +12,7 @@ Run it alone: latency is measured on the whole CPU.
     python bench/embed.py                      # every entry
     python bench/embed.py --only teacher l3    # some entries
     python bench/embed.py --render             # rewrite embed.md (and the plot) from embed.json
+    python bench/embed.py --latency            # time every model again, 7 interleaved rounds, median kept
 
 Targets (the embedding issue): an EdgeMIN model >= 10x smaller and >= 5x faster than the teacher keeping >= 97% of its
 STS-B Spearman, and an EdgeMIN point better than Model2Vec's in quality at no more than twice its size.
@@ -180,6 +181,14 @@ def render(res: dict) -> str:
                                              f"{', then {:.0%} of heads and {:.0%} of FFN neurons pruned and {} recovery steps'.format(r['pruned']['heads'], r['pruned']['ffn'], r['pruned']['recovery_steps']) if r.get('pruned') else ''}, {r['params']:,} parameters, "
                                              f"{r['train']['steps']} steps on {r['train']['sentences']:,} sentences in {r['train']['seconds'] / 60:.0f} min"
                                              for r in rows if 'shape' in r and 'INT8' in r['model']) + '.', '']
+    tr = t.get('latency_rounds_ms')
+    if tr and max(tr) > 1.2 * min(tr):                  # the host changed speed level between rounds: say so, with per-round ratios
+        per = lambda r: [a / b for a, b in zip(tr, r['latency_rounds_ms'])]
+        lines += [f"The rounds spread: the teacher (PyTorch fp32) took {min(tr):.1f}-{max(tr):.1f} ms, as this host switches between a fast "
+                  "and a slow level for tens of seconds (bench/results/drift.md); the table shows each model's median round. Speed-ups "
+                  "within one round (every model timed at the same level): "
+                  + '; '.join(f"{r['model']} {min(per(r)):.1f}-{max(per(r)):.1f}×" for r in rows
+                              if r['model'].startswith('EdgeMIN') and 'INT8' in r['model'] and r.get('latency_rounds_ms')) + '.', '']
     m2v = [r for r in rows if r['model'].startswith('Model2Vec')]
     if m2v: lines += [f"Model2Vec's latency is its own `encode()` of one long text (tokenization included), the others' the ONNX or PyTorch graph at 128 tokens; "
                       f"its distillation took {m2v[0]['distill_s']:.0f} s here.", '']
@@ -209,10 +218,12 @@ def main(argv=None):
     ap.add_argument('--redo', nargs='+', default=[], help='measure these entries again')
     ap.add_argument('--render', action='store_true', help='only rewrite embed.md from embed.json')
     ap.add_argument('--latency', action='store_true', help='only time every model again (interleaved rounds) and rewrite the results')
+    ap.add_argument('--rounds', type=int, default=7, help='interleaved latency rounds; the median is kept (default 7: this host switches '
+                                                           'between a fast and a slow level for tens of seconds, bench/results/drift.md)')
     args = ap.parse_args(argv)
     from edgemin.profile import environment
     res = json.loads(OUT.read_text()) if OUT.is_file() else {'rows': [], 'entries': {}}
-    if args.latency: latency_pass(res); write_atomic(OUT, json.dumps(res, indent=1))
+    if args.latency: latency_pass(res, args.rounds); write_atomic(OUT, json.dumps(res, indent=1))
     elif not args.render:
         from edgemin.embed import embedding_sentences
         probe = embedding_sentences('glue', glue_dir(), max_sentences=2000, seed=1)      # 2,000 sentences for the speed figures only
@@ -229,7 +240,7 @@ def main(argv=None):
             res['rows'].sort(key=lambda r: next((i for i, n in enumerate(order) if r['model'] in res['entries'].get(n, {}).get('rows', [])), 99))
             RESULTS.mkdir(parents=True, exist_ok=True); write_atomic(OUT, json.dumps(res, indent=1))
             print(f"{name}: done in {time.perf_counter() - t0:.0f} s")
-        latency_pass(res); write_atomic(OUT, json.dumps(res, indent=1))       # every model timed again side by side
+        latency_pass(res, args.rounds); write_atomic(OUT, json.dumps(res, indent=1))       # every model timed again side by side
     if res['rows'] and any(r['model'].startswith('teacher (PyTorch') for r in res['rows']):
         write_atomic(RESULTS/'embed.md', render(res)); print(render(res))
 
