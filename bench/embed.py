@@ -192,6 +192,7 @@ def render(res: dict) -> str:
     m2v = [r for r in rows if r['model'].startswith('Model2Vec')]
     if m2v: lines += [f"Model2Vec's latency is its own `encode()` of one long text (tokenization included), the others' the ONNX or PyTorch graph at 128 tokens; "
                       f"its distillation took {m2v[0]['distill_s']:.0f} s here.", '']
+    lines += [f"Pareto plots: ![STS-B against size]({PLOTS['size_mb'][0]}) ![STS-B against latency]({PLOTS['latency_bs1_ms'][0]})", '']
     lines += targets(rows, t)
     return '\n'.join(lines) + '\n'
 
@@ -216,7 +217,7 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     ap.add_argument('--only', nargs='+', help=f"entries to run: teacher, model2vec, {', '.join(STUDENTS)}")
     ap.add_argument('--redo', nargs='+', default=[], help='measure these entries again')
-    ap.add_argument('--render', action='store_true', help='only rewrite embed.md from embed.json')
+    ap.add_argument('--render', action='store_true', help='only rewrite embed.md and the plots from embed.json')
     ap.add_argument('--latency', action='store_true', help='only time every model again (interleaved rounds) and rewrite the results')
     ap.add_argument('--rounds', type=int, default=7, help='interleaved latency rounds; the median is kept (default 7: this host switches '
                                                            'between a fast and a slow level for tens of seconds, bench/results/drift.md)')
@@ -242,7 +243,21 @@ def main(argv=None):
             print(f"{name}: done in {time.perf_counter() - t0:.0f} s")
         latency_pass(res, args.rounds); write_atomic(OUT, json.dumps(res, indent=1))       # every model timed again side by side
     if res['rows'] and any(r['model'].startswith('teacher (PyTorch') for r in res['rows']):
+        plots(res['rows'])
         write_atomic(RESULTS/'embed.md', render(res)); print(render(res))
+
+PLOTS = {'size_mb': ('embed_size.png', 'STS-B against size'), 'latency_bs1_ms': ('embed_latency.png', 'STS-B against batch-1 latency')}
+
+def plots(rows):
+    "The Pareto plots: STS-B Spearman against size on disk and against batch-1 latency (log scales), front ringed."
+    import matplotlib; matplotlib.use('Agg')
+    from edgemin.viz import plot_tradeoff
+    pts = [{'name': r['model'].replace(' (distilled here, 256 dims)', '').replace('EdgeMIN ', '').replace(' (ONNX INT8)', ' INT8').replace(' (PyTorch fp32)', ' fp32'), 'size_mb': r['size_bytes'] / 1e6,
+            'latency_bs1_ms': r['latency_bs1_ms'], 'stsb_spearman': r['stsb_spearman']} for r in rows if r.get('latency_bs1_ms')]
+    for x, (f, title) in PLOTS.items():
+        fig = plot_tradeoff(pts, x=x, y='stsb_spearman', log_x=True, title=title)
+        fig.axes[0].set_ylabel('STS-B dev Spearman ρ')
+        fig.savefig(RESULTS/f, dpi=110)
 
 if __name__ == '__main__':
     main()
