@@ -95,7 +95,7 @@ bench-venv: $(OPTIMUM_VENV)/.installed $(M2V_VENV)/.installed
 $(OPTIMUM_VENV)/.installed:
 	test -x $(OPTIMUM_VENV)/bin/python || $(PYTHON) -m venv $(OPTIMUM_VENV)
 	$(if $(TORCH),$(OPTIMUM_VENV)/bin/python -m pip install --quiet "$(TORCH)")
-	$(OPTIMUM_VENV)/bin/python -m pip install --quiet optimum-onnx==0.1.0 onnxruntime
+	$(OPTIMUM_VENV)/bin/python -m pip install --quiet optimum-onnx==0.1.0 onnxruntime "sentence-transformers>=4,<6"
 	touch $@
 
 # Model2Vec (bench/embed.py's static-embedding peer) distils and runs in its own environment too.
