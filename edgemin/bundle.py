@@ -17,7 +17,7 @@ from .quantize import QuantizeRecord
 
 # %% auto #0
 __all__ = ['WEB_NAMES', 'TRANSFORMERS_JS', 'snippet', 'bundle_length', 'web_layout', 'write_bundle', 'save_bundle', 'model_card',
-           'web_dtype', 'web_demo', 'install_transformers_js', 'serve', 'ort_format']
+           'web_dtype', 'web_page', 'web_demo', 'install_transformers_js', 'serve', 'ort_format']
 
 # %% ../nbs/13_bundle.ipynb #9475b824
 _RUN = '''import json, numpy as np, onnxruntime as ort
@@ -168,7 +168,7 @@ def model_card(model: OnnxClassifier, record: QuantizeRecord | None, profile: di
 TRANSFORMERS_JS = '4.3.2'       # the @huggingface/transformers version tests/test_web.py installs and checks
 _CDN = f'https://cdn.jsdelivr.net/npm/@huggingface/transformers@{TRANSFORMERS_JS}/dist/transformers.min.js'
 
-_PAGE = """<!doctype html>
+_SHELL = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>TITLE</title>
 <style>body{font:15px system-ui,sans-serif;max-width:46rem;margin:2rem auto;padding:0 1rem}textarea{width:100%;height:8rem}
 table{border-collapse:collapse;margin-top:1rem}td,th{border-bottom:1px solid #ddd;padding:.3rem .6rem;text-align:left}</style></head>
@@ -178,9 +178,13 @@ table{border-collapse:collapse;margin-top:1rem}td,th{border-bottom:1px solid #dd
 <script type="module">
 import { pipeline, env } from 'LIBRARY';
 env.allowRemoteModels = false; env.allowLocalModels = true;
-env.localModelPath = new URL('./', location.href).href;          // the bundle is this page's folder
+env.localModelPath = new URL('./', location.href).href;          // the model is this page's folder
 WASM
-const PAIR = IS_PAIR;
+SCRIPT
+</script></body></html>
+"""
+
+_CLASSIFY = """const PAIR = IS_PAIR;
 const model = pipeline('text-classification', '.', { dtype: 'DTYPE', device: 'wasm' });
 const input = line => PAIR ? { text: line.split('\\t')[0], text_pair: line.split('\\t')[1] || '' } : line;
 window.classify = async texts => { const clf = await model; const out = []; for (const t of texts) out.push((await clf(input(t)))[0]); return out; };
@@ -193,9 +197,7 @@ document.getElementById('go').onclick = async () => {
   document.getElementById('status').textContent = `${lines.length} in ${(performance.now() - t0).toFixed(0)} ms`;
   document.getElementById('out').innerHTML = '<tr><th>text</th><th>label</th><th>score</th></tr>' + res.map((r, i) =>
     `<tr><td>${lines[i].replace(/</g, '&lt;')}</td><td>${r.label}</td><td>${r.score.toFixed(3)}</td></tr>`).join('');
-};
-</script></body></html>
-"""
+};"""
 
 def web_dtype(folder: Path) -> str:
     "The dtype transformers.js should load from `folder`'s onnx/: the 8-bit graph if there is one, else fp16, else fp32."
@@ -205,6 +207,22 @@ def web_dtype(folder: Path) -> str:
     if dtype is None: raise ModelError(f"{folder/'onnx'} holds none of {sorted(WEB_NAMES.values())}")
     return dtype
 
+def web_page(folder: str | Path,    # a folder with transformers.js's layout: the page goes beside the model
+             script: str,           # the page's own JavaScript: `pipeline` and `env` are imported, DTYPE names the graph to load
+             title: str, hint: str,
+             examples: list[str],   # the text box's lines
+             library: str = _CDN,   # where the page imports transformers.js from (a URL, or a path relative to the page)
+             wasm: str | None = None,  # where ONNX Runtime's .wasm files are (default: what transformers.js picks, its CDN)
+            ) -> Path:
+    "Write `folder`/index.html: EdgeMIN's one-page shell (a text box, a button, a table, transformers.js loading the model from the page's folder) around `script`."
+    b = Path(folder)
+    esc = lambda x: x.replace('&', '&amp;').replace('<', '&lt;')
+    code = (_SHELL.replace('SCRIPT', script).replace('LIBRARY', library).replace('DTYPE', web_dtype(b))
+            .replace('WASM', f"env.backends.onnx.wasm.wasmPaths = new URL({json.dumps(wasm)}, location.href).href;" if wasm else ''))
+    page = code.replace('TITLE', esc(title)).replace('HINT', esc(hint)).replace('EXAMPLE', esc('\n'.join(examples)))   # your text last
+    (b/'index.html').write_text(page)
+    return b/'index.html'
+
 def web_demo(bundle: str | Path,                 # a bundle folder (`save_bundle`)
              library: str = _CDN,                # where the page imports transformers.js from (a URL, or a path relative to the page)
              wasm: str | None = None,            # where ONNX Runtime's .wasm files are (default: what transformers.js picks, its CDN)
@@ -213,20 +231,14 @@ def web_demo(bundle: str | Path,                 # a bundle folder (`save_bundle
     "Write index.html into `bundle`: a one-page web demo that runs the bundle in the browser with transformers.js. Returns its path."
     from edgemin.data import task_of_model
     b = Path(bundle)
-    dtype = web_dtype(b)
-    cfg = json.loads((b/'config.json').read_text())
-    t = task_of_model(cfg)
+    web_dtype(b)                                     # transformers.js's layout, checked before config.json is read
+    t = task_of_model(json.loads((b/'config.json').read_text()))
     pair = t is not None and len(t.text_cols) == 2
     ex = examples or (['The cat sat on the mat.\tA cat was sitting on the mat.'] if pair else
                       ['A gorgeous, witty, seductive movie.', 'The plot makes no sense and the acting is wooden.'])
     title = f"{t.name.upper() if t else 'Text'} classifier, compressed by EdgeMIN"
     hint = (f"It tells {t.description}." if t and t.description else '') + (' One pair per line, first and second text split by a tab.' if pair else ' One text per line.')
-    esc = lambda x: x.replace('&', '&amp;').replace('<', '&lt;')
-    page = (_PAGE.replace('TITLE', esc(title)).replace('HINT', esc(hint)).replace('EXAMPLE', esc('\n'.join(ex)))
-            .replace('LIBRARY', library).replace('DTYPE', dtype).replace('IS_PAIR', 'true' if pair else 'false')
-            .replace('WASM', f"env.backends.onnx.wasm.wasmPaths = new URL({json.dumps(wasm)}, location.href).href;" if wasm else ''))
-    (b/'index.html').write_text(page)
-    return b/'index.html'
+    return web_page(b, _CLASSIFY.replace('IS_PAIR', 'true' if pair else 'false'), title, hint, ex, library, wasm)
 
 
 # %% ../nbs/13_bundle.ipynb #f1fa4c69

@@ -42,14 +42,15 @@ def run_command(args):
     "Run the pipeline (or an embedding run: `embed-*` presets, `kind: embedding` files) and print the report."
     from edgemin.runconfig import load_config, PRESETS
     from edgemin.runner import run
-    emb = _embed_config(_config_source(args), args.overrides)
+    src = _config_source(args)
+    emb = _embed_config(src, args.overrides)
     if emb is not None:
         from edgemin.embed import embed_run
         out = Path(args.out or Path('runs')/emb[1])
         rec = embed_run(emb[0], out)
         print((out/'report.md').read_text())
         return rec
-    cfg = load_config(_config_source(args), args.overrides)
+    cfg = load_config(src, args.overrides)
     out = Path(args.out or Path('runs')/cfg.name)
     t0 = time.perf_counter()
     rep = run(cfg, out, checkpoint_every=getattr(args, 'checkpoint_every', 0))
@@ -100,7 +101,8 @@ def report_command(args):
     from edgemin.embed import embed_report, embedding_run
     if embedding_run(args.run_dir):
         rec = json.loads((Path(args.run_dir)/'record.json').read_text())
-        (Path(args.run_dir)/'report.md').write_text(embed_report(rec)); print(embed_report(rec))
+        md = embed_report(rec)
+        (Path(args.run_dir)/'report.md').write_text(md); print(md)
         return rec
     rep = write_report(args.run_dir)
     print(rep.table()); print(f"report: {Path(args.run_dir)/'report.md'}")

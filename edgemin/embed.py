@@ -610,21 +610,7 @@ class OnnxEmbedder:
         return self.session.run(['sentence_embedding'], {k: np.asarray(feeds[k], dtype=np.int64) for k in self.names})[0]
 
 # %% ../nbs/13a_embed.ipynb #514d2d56
-_EMBED_PAGE = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Semantic search, compressed by EdgeMIN</title>
-<style>body{font:15px system-ui,sans-serif;max-width:46rem;margin:2rem auto;padding:0 1rem}textarea{width:100%;height:9rem}
-table{border-collapse:collapse;margin-top:1rem}td,th{border-bottom:1px solid #ddd;padding:.3rem .6rem;text-align:left}</style></head>
-<body><h1>Semantic search, compressed by EdgeMIN</h1>
-<p>The first line is the query; the other lines are ranked by cosine similarity to it. Runs in your browser with
-<a href="https://huggingface.co/docs/transformers.js">transformers.js</a>: nothing leaves this page.</p>
-<textarea id="text">EXAMPLE</textarea><p><button id="go" disabled>Loading the model…</button> <span id="status"></span></p>
-<table id="out"></table>
-<script type="module">
-import { pipeline, env } from 'LIBRARY';
-env.allowRemoteModels = false; env.allowLocalModels = true;
-env.localModelPath = new URL('./', location.href).href;          // the model is this page's folder
-WASM
-const model = pipeline('feature-extraction', '.', { dtype: 'DTYPE', device: 'wasm' });
+_SEARCH = """const model = pipeline('feature-extraction', '.', { dtype: 'DTYPE', device: 'wasm' });
 window.embed = async texts => { const f = await model; const out = [];       // one sentence at a time, as a search box sends them
   for (const t of texts) out.push(Array.from((await f(t, { pooling: 'POOLING', normalize: NORMALIZE })).data)); return out; };
 const cos = (a, b) => { let d = 0, x = 0, y = 0; for (let i = 0; i < a.length; i++) { d += a[i] * b[i]; x += a[i] * a[i]; y += b[i] * b[i]; }
@@ -637,9 +623,7 @@ document.getElementById('go').onclick = async () => {
   const ranked = lines.slice(1).map((l, i) => [l, cos(v[0], v[i + 1])]).sort((a, b) => b[1] - a[1]);
   document.getElementById('out').innerHTML = '<tr><th>sentence</th><th>cosine</th></tr>' + ranked.map(([l, s]) =>
     `<tr><td>${l.replace(/</g, '&lt;')}</td><td>${s.toFixed(3)}</td></tr>`).join('');
-};
-</script></body></html>
-"""
+};"""
 
 def embed_web_demo(folder: str | Path,              # an embedder folder with onnx/ (`embed_run`'s model/)
                    library: str | None = None,      # where the page imports transformers.js from (default: jsDelivr, the tested version)
@@ -647,22 +631,19 @@ def embed_web_demo(folder: str | Path,              # an embedder folder with on
                    examples: list[str] | None = None,  # the lines the page opens with: a query, then the sentences to rank
                   ) -> Path:
     "Write index.html into `folder`: a one-page semantic search that embeds with transformers.js in the browser. Returns its path."
-    from edgemin.bundle import TRANSFORMERS_JS, web_dtype
+    from edgemin.bundle import web_dtype, web_page
     b = Path(folder)
-    dtype = web_dtype(b)
+    web_dtype(b)                                     # transformers.js's layout, checked before the pooling is read
     pooling, normalize = sentence_pooling(b)
     if pooling not in ('mean', 'cls'):
         raise ModelError(f"{b}: transformers.js pools token vectors by mean or CLS only; this model pools by {pooling!r}")
-    library = library or f'https://cdn.jsdelivr.net/npm/@huggingface/transformers@{TRANSFORMERS_JS}/dist/transformers.min.js'
     ex = examples or ['How do I make my phone battery last longer?', 'Tips to save battery life on a smartphone.',
                       'The best hiking trails near the coast.', 'Why does my phone run out of charge so quickly?',
                       'A recipe for a quick tomato soup.']
-    esc = lambda x: x.replace('&', '&amp;').replace('<', '&lt;')
-    page = (_EMBED_PAGE.replace('EXAMPLE', esc('\n'.join(ex))).replace('LIBRARY', library).replace('DTYPE', dtype)
-            .replace('POOLING', pooling).replace('NORMALIZE', 'true' if normalize else 'false')
-            .replace('WASM', f"env.backends.onnx.wasm.wasmPaths = new URL({json.dumps(wasm)}, location.href).href;" if wasm else ''))
-    (b/'index.html').write_text(page)
-    return b/'index.html'
+    script = _SEARCH.replace('POOLING', pooling).replace('NORMALIZE', 'true' if normalize else 'false')
+    return web_page(b, script, 'Semantic search, compressed by EdgeMIN',
+                    'The first line is the query; the other lines are ranked by cosine similarity to it.', ex,
+                    **({'library': library} if library else {}), wasm=wasm)
 
 
 # %% ../nbs/13a_embed.ipynb #3bde2b58

@@ -207,8 +207,8 @@ class Report:
 
 # %% ../nbs/16_report.ipynb #8e9a54e7
 def compare(roots: Sequence[str | Path]) -> str:
-    from edgemin.embed import embedding_run
     "Several runs side by side: each run's final stage against its teacher, as a Markdown table."
+    from edgemin.embed import embedding_run
     rows = ['| run | task | stages | final size | × smaller | final latency bs1 ms | × faster | final metric | retention |', '|---|---|---|---:|---:|---:|---:|---:|---:|']
     for r in roots:
         p = Path(r)/'report.json'

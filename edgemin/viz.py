@@ -431,7 +431,7 @@ def run_points(*paths, final_only: bool = False) -> list[dict]:
     "One point per stage of every run in or under `paths` (per measured model of an embedding run): cost axes (see `AXES`), metrics, and where it came from."
     pts = []
     for d in _report_dirs(paths):
-        if (d/'record.json').is_file() and not (d/'report.json').is_file(): pts += _embedding_points(d, final_only); continue
+        if not (d/'report.json').is_file(): pts += _embedding_points(d, final_only); continue   # `_report_dirs` found an embedding run
         rep = json.loads((d/'report.json').read_text())
         stages = rep['stages'][-1:] if final_only else rep['stages']
         for s in stages:

@@ -47,8 +47,8 @@ def _chromium() -> str:
     if not exe: pytest.fail("no Chromium: `apt-get install chromium` (or `make browser-deps`), or set EDGEMIN_SKIP_BROWSER=1")
     return exe
 
-def _in_browser(folder: Path, texts: list[str]) -> list[dict]:
-    "Open `folder`'s web demo in headless Chromium from a localhost server and classify `texts` there."
+def _in_browser(folder: Path, texts: list[str], call: str = 'classify') -> list:
+    "Open `folder`'s web page in headless Chromium from a localhost server and run the page's `call` (classify, embed) on `texts` there."
     from playwright.sync_api import sync_playwright
     from edgemin.bundle import serve
     srv = serve(folder.parent)
@@ -60,7 +60,7 @@ def _in_browser(folder: Path, texts: list[str]) -> list[dict]:
             page.goto(f'http://127.0.0.1:{srv.server_port}/{folder.name}/index.html')
             page.wait_for_function('window.ready !== undefined', timeout=60_000)
             assert page.evaluate('window.ready'), errors
-            got = page.evaluate('texts => classify(texts)', texts)
+            got = page.evaluate(f'texts => {call}(texts)', texts)
             br.close()
     finally: srv.shutdown()
     assert len(got) == len(texts) and not errors, errors
@@ -123,8 +123,6 @@ def embedders(tmp_path_factory):
 
 @pytest.mark.parametrize('precision', ['fp32', 'int8'])
 def test_the_embedder_embeds_in_the_browser_as_in_python(embedders, transformers_js, precision):
-    from playwright.sync_api import sync_playwright
-    from edgemin.bundle import serve
     from edgemin.data import load_task
     from edgemin.embed import OnnxEmbedder, embed_web_demo, encode
     folders, tok = embedders
@@ -134,18 +132,7 @@ def test_the_embedder_embeds_in_the_browser_as_in_python(embedders, transformers
     texts = [str(s) for s in load_task('sst2', data_dir=GLUE, splits=['validation'])['validation']['sentence'][:100]]
     graph = f/'onnx'/('model_quantized.onnx' if precision == 'int8' else 'model.onnx')
     want = encode(OnnxEmbedder(graph), tok, texts, batch_size=1)
-    srv = serve(f.parent)
-    try:
-        with sync_playwright() as p:
-            br = p.chromium.launch(executable_path=_chromium(), args=['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'])
-            page = br.new_page(); errors = []; page.on('pageerror', lambda e: errors.append(str(e)))
-            page.goto(f'http://127.0.0.1:{srv.server_port}/{f.name}/index.html')
-            page.wait_for_function('window.ready !== undefined', timeout=60_000)
-            assert page.evaluate('window.ready'), errors
-            got = np.array(page.evaluate('texts => embed(texts)', texts), dtype=np.float32)
-            br.close()
-    finally: srv.shutdown()
-    assert not errors, errors
+    got = np.array(_in_browser(f, texts, call='embed'), dtype=np.float32)
     assert got.shape == want.shape == (len(texts), 384)                     # the teacher's width: the projection ran in the graph
     cos = (got * want).sum(-1) / (np.linalg.norm(got, axis=-1) * np.linalg.norm(want, axis=-1))
     assert np.allclose(np.linalg.norm(got, axis=-1), 1, atol=1e-4)          # normalised, as the folder declares
