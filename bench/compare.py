@@ -32,7 +32,7 @@ from typing import Callable
 
 import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))     # the shared helpers beside this script, from any directory
-from settings import (ROOT, RESULTS, SETTINGS, HEADLINE, RECIPE_DIRS, RECIPE_LABELS, FINAL, PRUNED, LENGTH_GROUPS, TEACHER_NAMES, ANCHORS,
+from settings import (ROOT, RESULTS, SETTINGS, HEADLINE, RECIPE_DIRS, RECIPE_LABELS, FINAL, PRUNED, LENGTH_GROUPS, TEACHER_NAMES, ANCHORS, SETTING_TARGETS,
                       default_steps, pipeline_dir, recipe_of, teacher_of, student_of, student_label)
 from common import task_data, teacher_dir, write_atomic, edgemin_config, compare_work
 from tables import margin_kept, path_dev
@@ -196,6 +196,7 @@ def render_md(res: dict) -> str:
                       f"**{h['size_ratio']:.1f}× smaller**, **{h['latency_ratio_bs1']:.1f}× faster** at batch 1 × 128 tokens, "
                       f"**{h['accuracy_retention']:.1%}** of the teacher's dev {m}"
                       + (f" ({mk:.0%} of its margin over the constant prediction)" if mk is not None else '') + '.', '']
+            lines += targets_note(sname, h)
         lines += wall_note(st) + anchors_note(sname)
         typ = st.get('typical_len')
         lines += [f"| model | size MB | params | GFLOPs | bs1 ms | bs32 ms | bs1 ms @{typ} | bs32 ms @{typ} | dev {m} | × smaller | × faster bs1 | retention | at peak | INT8 share |",
@@ -218,6 +219,21 @@ def render_md(res: dict) -> str:
             lines += [f"Reproducibility: each of the {len(chk)} models was loaded or rebuilt (same seed) for the interleaved passes and scored "
                       "on dev again: " + (f"{len(off)} differ from the recorded score: {'; '.join(off)}." if off else "every score equals the recorded one."), '']
     return '\n'.join(lines) + '\n'
+
+TARGET_WORDS = {'size_ratio': ('smaller on disk', '{:.1f}×'), 'latency_ratio_bs1': ('faster at batch 1 × 128 tokens', '{:.1f}×'),
+                'accuracy_retention': ("of the teacher's dev score", '{:.1%}')}
+
+def setting_targets(sname: str, h: dict) -> dict:
+    "A setting's own targets (settings.SETTING_TARGETS) against its headline: each with its goal, the measured value and whether it is met."
+    return {k: dict(goal=g, measured=round(h[k], 4), met=h[k] >= g) for k, g in SETTING_TARGETS.get(sname, {}).items()}
+
+def targets_note(sname: str, h: dict) -> list[str]:
+    "One line naming the setting's own targets, met or missed, under its headline."
+    t = setting_targets(sname, h)
+    if not t: return []
+    cell = lambda k, v: TARGET_WORDS[k][1].format(v)
+    return ["This setting's targets: " + '; '.join(f"≥ {cell(k, v['goal'])} {TARGET_WORDS[k][0]}: {cell(k, v['measured'])}, "
+                                                  + ('met' if v['met'] else '**missed**') for k, v in t.items()) + '.', '']
 
 def wall_note(st: dict) -> list[str]:
     "Wall time of the setting's teacher fine-tuning and of each stage of EdgeMIN's pipeline, where recorded."
@@ -272,6 +288,14 @@ def summary(res: dict) -> dict | None:
                teachers={s: {'teacher_fraction': v['teacher_fraction'], 'dev': v['entries']['teacher fp32 (PyTorch)']['dev']}
                          for s, v in res['settings'].items() if v['task'] == 'sst2' and 'teacher fp32 (PyTorch)' in v['entries']},
                environment=st.get('environment', res['environment']), generated=st.get('measured', res['updated']), source='bench/compare.py -> bench/results/compare.json')
+    # the settings with their own targets (the BERT-base-size teacher's), for README's headline beside the first teacher's
+    out['other_teachers'] = {n: dict(teacher=TEACHER_NAMES[v['teacher']], teacher_fraction=v['teacher_fraction'],
+                                     compression_fraction=v['compression_fraction'], task=v['task'],
+                                     teacher_dev=v['headline']['teacher_dev'], final_dev=v['headline']['final_dev'],
+                                     teacher_size_bytes=v['headline']['teacher_size'], final_size_bytes=v['headline']['final_size'],
+                                     teacher_bs1_ms=v['headline']['teacher_bs1_ms'], final_bs1_ms=v['headline']['final_bs1_ms'],
+                                     targets=setting_targets(n, v['headline']), measured=v.get('measured'))
+                             for n, v in res['settings'].items() if n in SETTING_TARGETS and v.get('headline')}
     # every EdgeMIN variant against the same targets (batch-1 latency from the interleaved passes, as the headline)
     base = st['entries']['teacher fp32 (PyTorch)']
     out['variants'] = {n: {**{k: round(v, 4) for k, v in ratios(e, base, 'accuracy').items()},

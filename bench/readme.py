@@ -58,6 +58,22 @@ def headline(lines: list):
         lines += recipe_note()
         lines += ['Full table, other settings and the variants: [bench/results/compare.md](bench/results/compare.md); '
                   'headline numbers: [bench/results/summary.json](bench/results/summary.json).', '']
+    lines += other_teachers(s)
+
+def other_teachers(s: dict) -> list:
+    "The same pipeline from a BERT-base-size teacher (compare.py's settings with their own targets), beside the headline."
+    out = []
+    for n, o in (s.get('other_teachers') or {}).items():
+        fmt = lambda k, v: f"{v:.1%}" if k == 'accuracy_retention' else f"{v:.1f}×"
+        words = {'size_ratio': 'smaller on disk', 'latency_ratio_bs1': 'faster, batch 1 × 128 tokens', 'accuracy_retention': "of the teacher's dev accuracy"}
+        out += [f"### Second teacher: {o['teacher']} (BERT-base size), setting `{n}`", '',
+                f"Teacher fine-tuned on {o['teacher_fraction']:.0%} of {o['task'].upper()} train (dev {o['teacher_dev']:.4f}, "
+                f"{o['teacher_size_bytes'] / 1e6:.0f} MB, {o['teacher_bs1_ms']:.1f} ms); compression on {o['compression_fraction']:.0%}. "
+                f"Final model: dev {o['final_dev']:.4f}, {o['final_size_bytes'] / 1e6:.1f} MB, {o['final_bs1_ms']:.1f} ms; measured {o['measured']}.", '',
+                '| target | goal | measured | met |', '|---|---:|---:|---|']
+        out += [f"| {words[k]} | {fmt(k, t['goal'])} | {fmt(k, t['measured'])} | {'yes' if t['met'] else '**no**'} |" for k, t in o['targets'].items()]
+        out += ['', f"Every model of the setting, the anchors from the papers and each stage's wall time: [bench/results/compare.md](bench/results/compare.md) (`{n}`).", '']
+    return out
 
 def _pass_spread(base: dict, fin: dict | None) -> str:
     "How much the teacher / final latency ratio moved from one interleaved pass to the next (the CPU's noise, in the open)."
