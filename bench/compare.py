@@ -32,7 +32,7 @@ from typing import Callable
 
 import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))     # the shared helpers beside this script, from any directory
-from settings import (ROOT, RESULTS, SETTINGS, HEADLINE, RECIPE_DIRS, RECIPE_LABELS, FINAL, PRUNED, LENGTH_GROUPS, TEACHER_NAMES, ANCHORS, SETTING_TARGETS,
+from settings import (ROOT, RESULTS, SETTINGS, HEADLINE, RECIPE_DIRS, RECIPE_LABELS, FINAL, PRUNED, LENGTH_GROUPS, TEACHER_NAMES, ANCHORS, SETTING_TARGETS, CUT_VARIANTS,
                       default_steps, pipeline_dir, recipe_of, teacher_of, student_of, student_label)
 from common import task_data, teacher_dir, write_atomic, edgemin_config, compare_work
 from tables import margin_kept, path_dev
@@ -198,6 +198,7 @@ def render_md(res: dict) -> str:
                       + (f" ({mk:.0%} of its margin over the constant prediction)" if mk is not None else '') + '.', '']
             lines += targets_note(sname, h)
         lines += wall_note(st) + anchors_note(sname)
+        for v, why in CUT_VARIANTS.get(sname, {}).items(): lines += [f"Left out of this setting: {VARIANT_NAMES[v]}; {why}.", '']
         typ = st.get('typical_len')
         lines += [f"| model | size MB | params | GFLOPs | bs1 ms | bs32 ms | bs1 ms @{typ} | bs32 ms @{typ} | dev {m} | × smaller | × faster bs1 | retention | at peak | INT8 share |",
                   '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|']
@@ -389,7 +390,8 @@ class Setting:
     @property
     def metric(self) -> str: return get_task(self.task).main_metric
     @property
-    def variants(self) -> tuple: return CORE_VARIANTS + (EXTRA_VARIANTS if self.name == HEADLINE else ())
+    def variants(self) -> tuple:
+        return tuple(v for v in CORE_VARIANTS + (EXTRA_VARIANTS if self.name == HEADLINE else ()) if v not in CUT_VARIANTS.get(self.name, {}))
     @property
     def student(self) -> dict: return student_of(self.name)
     @property
@@ -496,7 +498,8 @@ def add_edgemin(s: Setting, main_dir: Path, wall: dict):
     s.entry(VARIANT_NAMES['no-prune'], lambda: variant(s, main_dir, 'no-prune', ('distill', 'quantize')))
     if 'no-vocab' in s.variants:
         s.entry(VARIANT_NAMES['no-vocab'], lambda: variant(s, main_dir, 'no-vocab', ('distill', 'prune', 'quantize'), vocab=False))
-    s.entry(VARIANT_NAMES['prune-first'], lambda: variant(s, main_dir, 'prune-first', ('prune', 'distill', 'quantize'), reuse=('teacher',)))
+    if 'prune-first' in s.variants:
+        s.entry(VARIANT_NAMES['prune-first'], lambda: variant(s, main_dir, 'prune-first', ('prune', 'distill', 'quantize'), reuse=('teacher',)))
     # the same pipeline with each other recipe in the distillation stage: the DistilBERT-style objective (soft targets,
     # labels, hidden-state cosine), MiniLMv2 relations before the soft targets, or both together in one phase
     # (in another setting, only a recipe's pipeline kept from before a recipe switch: its model is on disk, so it is re-timed with the rest)
