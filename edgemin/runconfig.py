@@ -328,6 +328,16 @@ PRESETS = {
                                       finetune=FinetuneConfig(epochs=1.0, lr=1e-4, batch_size=32), distill=DistillSpec(epochs=3.0),
                                       prune=PruneSpec(heads=0.4, ffn=0.3, vocab=True, recover_epochs=2.0),
                                       quantize=QuantizeConfig(quantize_embeddings=True, per_channel=True)),
+    # the BERT-base-size offline teacher (the `mpnet` extra: all-mpnet-base-v2, 109.5M parameters) and the setting of
+    # bench/compare.py's sst2-mpnet: BERT's fine-tuning settings (batch 32, lr 2e-5, 3 epochs, the last kept), a 6 x 384 student
+    # with FFN 1536 cut out of the teacher (MiniLMv2's shape), batches grouped by length. On a 2-core CPU the teacher's
+    # fine-tuning alone takes about 1.8 hours: add `--checkpoint-every 50` so an interrupted run resumes inside it
+    'sst2-mpnet-offline': lambda: RunConfig(name='sst2-mpnet-offline', task='sst2', teacher='mpnet-base',
+                                            finetune=FinetuneConfig(epochs=3.0, lr=2e-5, batch_size=32, length_groups=10, keep_best=False),
+                                            student=StudentSpec(layers=6, hidden=384, ffn=1536),
+                                            distill=DistillSpec(epochs=3.0, length_groups=10),
+                                            prune=PruneSpec(heads=0.4, ffn=0.3, vocab=True, recover_epochs=2.0),
+                                            quantize=QuantizeConfig(quantize_embeddings=True, per_channel=True)),
     # for users online: the Hub's DistilBERT SST-2 teacher (already fine-tuned: no fine-tuning stage runs)
     'sst2-distilbert': lambda: RunConfig(name='sst2-distilbert', task='sst2', teacher='distilbert-base-uncased-finetuned-sst-2-english'),
     'mrpc': lambda: RunConfig(name='mrpc', task='mrpc', data=DataSpec(train_fraction=None), finetune=FinetuneConfig(epochs=3.0, lr=1e-4, batch_size=16)),
