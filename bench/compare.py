@@ -295,7 +295,8 @@ def summary(res: dict) -> dict | None:
                                      teacher_dev=v['headline']['teacher_dev'], final_dev=v['headline']['final_dev'],
                                      teacher_size_bytes=v['headline']['teacher_size'], final_size_bytes=v['headline']['final_size'],
                                      teacher_bs1_ms=v['headline']['teacher_bs1_ms'], final_bs1_ms=v['headline']['final_bs1_ms'],
-                                     targets=setting_targets(n, v['headline']), measured=v.get('measured'))
+                                     targets=setting_targets(n, v['headline']), measured=v.get('measured'),
+                                     optimum=_optimum_brief(v['entries'].get('teacher INT8, Optimum ORT quantizer'), v['task']))
                              for n, v in res['settings'].items() if n in SETTING_TARGETS and v.get('headline')}
     # every EdgeMIN variant against the same targets (batch-1 latency from the interleaved passes, as the headline)
     base = st['entries']['teacher fp32 (PyTorch)']
@@ -303,6 +304,11 @@ def summary(res: dict) -> dict | None:
                            'met': {k: v >= TARGETS[k] for k, v in ratios(e, base, 'accuracy').items()}}
                        for n, e in st['entries'].items() if n.startswith('EdgeMIN')}
     return out
+
+def _optimum_brief(e: dict | None, task: str) -> dict | None:
+    "The Optimum INT8 teacher's dev score, size and batch-1 latency (interleaved passes), for README's second-teacher block."
+    if not e: return None
+    return dict(dev=e['dev'][get_task(task).main_metric], size_bytes=e['size_bytes'], bs1_ms=_bs1(e))
 
 def write_reports(res: dict, out: Path):
     "compare.md and, once the headline setting is measured, summary.json, from the results `res`, into `out`."

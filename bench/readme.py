@@ -67,11 +67,16 @@ def other_teachers(s: dict) -> list:
         fmt = lambda k, v: f"{v:.1%}" if k == 'accuracy_retention' else f"{v:.1f}×"
         words = {'size_ratio': 'smaller on disk', 'latency_ratio_bs1': 'faster, batch 1 × 128 tokens', 'accuracy_retention': "of the teacher's dev accuracy"}
         out += [f"### Second teacher: {o['teacher']} (BERT-base size), setting `{n}`", '',
-                f"Teacher fine-tuned on {o['teacher_fraction']:.0%} of {o['task'].upper()} train (dev {o['teacher_dev']:.4f}, "
+                f"Teacher fine-tuned on {o['teacher_fraction']:.0%} of the {o['task']} training data (dev {o['teacher_dev']:.4f}, "
                 f"{o['teacher_size_bytes'] / 1e6:.0f} MB, {o['teacher_bs1_ms']:.1f} ms); compression on {o['compression_fraction']:.0%}. "
                 f"Final model: dev {o['final_dev']:.4f}, {o['final_size_bytes'] / 1e6:.1f} MB, {o['final_bs1_ms']:.1f} ms; measured {o['measured']}.", '',
                 '| target | goal | measured | met |', '|---|---:|---:|---|']
         out += [f"| {words[k]} | {fmt(k, t['goal'])} | {fmt(k, t['measured'])} | {'yes' if t['met'] else '**no**'} |" for k, t in o['targets'].items()]
+        if o.get('optimum'):
+            q = o['optimum']
+            out += ['', f"Against the same teacher quantized by Optimum's ONNX Runtime quantizer (dev {q['dev']:.4f}, {q['size_bytes'] / 1e6:.0f} MB, "
+                        f"{q['bs1_ms']:.1f} ms in the same passes), the final model is {q['size_bytes'] / o['final_size_bytes']:.1f}× smaller and "
+                        f"{q['bs1_ms'] / o['final_bs1_ms']:.1f}× faster, {(o['final_dev'] - q['dev']) * 100:+.1f} points of dev accuracy."]
         out += ['', f"Every model of the setting, the anchors from the papers and each stage's wall time: [bench/results/compare.md](bench/results/compare.md) (`{n}`).", '']
     return out
 
@@ -208,6 +213,7 @@ def _int8_isa(env: dict) -> str:
 def hosts_note(done: dict) -> list:
     "When the settings were timed on hosts that differ, say which, how fast the same fp32 teacher ran on each, and EdgeMIN's speed-ups there."
     groups = {}
+    done = {n: st for n, st in done.items() if st.get('teacher', 'minilm-l6') == 'minilm-l6'}   # one teacher architecture: its latency measures the host
     for n, st in done.items():
         env = st.get('environment') or {}
         groups.setdefault((env.get('cpu', '?'), _int8_isa(env)), []).append(n)
@@ -218,7 +224,7 @@ def hosts_note(done: dict) -> list:
     parts = [f"{cpu} reporting INT8 instructions {isa}: {', '.join(f'{n} ({teach(n):.1f} ms)' for n in ns)}, where EdgeMIN's final "
              f"model is {rng([speed(n) for n in ns])} faster" for (cpu, isa), ns in groups.items()]
     return [f"The settings were timed in different sessions, on hosts that differ (in brackets, the fp32 teacher's batch-1 latency: the same "
-            f"architecture and input in every setting, so a measure of the host): {'; '.join(parts)}. Each × faster figure compares models "
+            f"architecture (all-MiniLM-L6-v2) and input in these settings, so a measure of the host): {'; '.join(parts)}. Each × faster figure compares models "
             "timed in the same passes on one host and holds for that host; what made the hosts differ (CPU model, instruction set, load "
             "from neighbours) was not isolated, so compare speed-ups between settings only within one host.", '']
 
