@@ -26,14 +26,17 @@ def _lat(e: dict, b: int = 1, n: int = 128) -> float:
     if (b, n) == (1, 128) and 'bs1_interleaved' in e: return e['bs1_interleaved']['median_ms']   # compare.py's interleaved passes
     return next((l['median_ms'] for l in e['latency'] if l['batch'] == b and l['seq_len'] == n), float('nan'))
 
+TARGET_NAMES = {'size_ratio': 'smaller on disk', 'latency_ratio_bs1': 'faster, batch 1 × 128 tokens', 'accuracy_retention': "of the teacher's dev accuracy"}
+
+def _target_cell(k: str, v: float) -> str: return f"{v:.1%}" if k == 'accuracy_retention' else f"{v:.1f}×"
+
 def headline(lines: list):
     s, c = _load('summary'), _load('compare')
     lines += ['### Headline: SST-2, against the targets', '']
     if not s:
         lines += ['Not yet measured: run `python bench/compare.py` (the SST-2 setting).', '']; return
     st = s['setting']
-    names = {'size_ratio': 'smaller on disk', 'latency_ratio_bs1': 'faster, batch 1 × 128 tokens', 'accuracy_retention': "of the teacher's dev accuracy"}
-    fmt = lambda k, v: f"{v:.1%}" if k == 'accuracy_retention' else f"{v:.1f}×"
+    names, fmt = TARGET_NAMES, _target_cell
     lines += [f"Teacher: {st['teacher']} (dev accuracy {st['teacher_dev_accuracy']:.4f}, {st['teacher_size_bytes'] / 1e6:.1f} MB, "
               f"{st['teacher_bs1_ms']:.1f} ms); compression data: {st['compression_data']}. Final model: {st['final_model']} "
               f"(dev accuracy {st['final_dev_accuracy']:.4f}, {st['final_size_bytes'] / 1e6:.1f} MB, {st['final_bs1_ms']:.1f} ms). "
@@ -63,9 +66,8 @@ def headline(lines: list):
 def other_teachers(s: dict) -> list:
     "The same pipeline from a BERT-base-size teacher (compare.py's settings with their own targets), beside the headline."
     out = []
+    words, fmt = TARGET_NAMES, _target_cell
     for n, o in (s.get('other_teachers') or {}).items():
-        fmt = lambda k, v: f"{v:.1%}" if k == 'accuracy_retention' else f"{v:.1f}×"
-        words = {'size_ratio': 'smaller on disk', 'latency_ratio_bs1': 'faster, batch 1 × 128 tokens', 'accuracy_retention': "of the teacher's dev accuracy"}
         out += [f"### Second teacher: {o['teacher']} (BERT-base size), setting `{n}`", '',
                 f"Teacher fine-tuned on {o['teacher_fraction']:.0%} of the {o['task']} training data (dev {o['teacher_dev']:.4f}, "
                 f"{o['teacher_size_bytes'] / 1e6:.0f} MB, {o['teacher_bs1_ms']:.1f} ms); compression on {o['compression_fraction']:.0%}. "

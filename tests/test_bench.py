@@ -137,6 +137,43 @@ def test_readme_names_the_hosts_when_settings_were_timed_on_different_ones():
     assert 'avx512_vnni: a (30.0 ms), b (32.0 ms), where EdgeMIN\'s final model is 4.0× to 5.0× faster' in note
     assert 'avx512_vnni, avx_vnni: c (18.0 ms), where EdgeMIN\'s final model is 9.0× faster' in note
 
+def test_a_setting_with_its_own_targets_is_judged_on_them_and_shown_beside_the_headline():
+    "sst2-mpnet's targets (issue #27) are met or missed in compare.md, summary.json and README; its left-out variant is named; its teacher is not a host measure."
+    from compare import render_md, summary, TARGETS
+    from readme import other_teachers, hosts_note
+    from settings import SETTING_TARGETS, CUT_VARIANTS
+    e = lambda v, ms, size=1e6: {'dev': {'accuracy': v}, 'size_bytes': size, 'params': {'total': 1e6}, 'flops': {'total': 1e9},
+                       'latency': [{'batch': 1, 'seq_len': 128, 'median_ms': ms}], 'bs1_interleaved': {'median_ms': ms}}
+    h = lambda tdev, fdev, ts, fs, tl, fl: dict(final=FINAL, rounds=7, teacher_size=ts, final_size=fs, teacher_dev=tdev, final_dev=fdev,
+                                                teacher_bs1_ms=tl, final_bs1_ms=fl, size_ratio=ts / fs, latency_ratio_bs1=tl / fl,
+                                                accuracy_retention=fdev / tdev)
+    env = {'cpu': 'AMD EPYC', 'logical_cores': 2, 'isa': {'avx512_vnni': True}, 'torch': 't', 'onnxruntime': 'o'}
+    base = lambda **k: {'task': 'sst2', 'teacher_fraction': 1.0, 'compression_fraction': 0.1, 'environment': env, 'measured': 'then', **k}
+    res = {'settings': {
+        'sst2': base(entries={'teacher fp32 (PyTorch)': e(0.9, 30.0), FINAL: e(0.89, 5.0)}, headline=h(0.9, 0.89, 9e7, 9e6, 30.0, 5.0)),
+        'sst2-mpnet': base(teacher='mpnet-base', teacher_fraction=0.1,
+                           entries={'teacher fp32 (PyTorch)': e(0.92, 160.0), 'teacher INT8, Optimum ORT quantizer': e(0.89, 40.0, 1.1e8), FINAL: e(0.82, 8.0)},
+                           headline=h(0.92, 0.82, 4.4e8, 1.3e7, 160.0, 8.0))},
+        'environment': env, 'updated': 'now'}
+    assert SETTING_TARGETS['sst2-mpnet'] != TARGETS
+    md = render_md(res)
+    assert "This setting's targets: ≥ 30.0× smaller on disk: 33.8×, met; ≥ 15.0× faster at batch 1 × 128 tokens: 20.0×, met; " \
+           "≥ 98.0% of the teacher's dev score: 89.1%, **missed**." in md
+    assert md.count("This setting's targets") == 1                    # the headline setting keeps the file-level targets
+    assert md.count('Left out of this setting') == 1 and "Left out of this setting: EdgeMIN, teacher pruned first" in md
+    o = summary(res)['other_teachers']['sst2-mpnet']
+    assert o['teacher'] == 'all-mpnet-base-v2' and {k: t['met'] for k, t in o['targets'].items()} == \
+        {'size_ratio': True, 'latency_ratio_bs1': True, 'accuracy_retention': False}
+    assert o['optimum'] == {'dev': 0.89, 'size_bytes': 1.1e8, 'bs1_ms': 40.0}
+    block = '\n'.join(other_teachers(summary(res)))
+    assert "| of the teacher's dev accuracy | 98.0% | 89.1% | **no** |" in block and '| smaller on disk | 30.0× | 33.8× | yes |' in block
+    assert 'the final model is 8.5× smaller and 5.0× faster, -7.0 points of dev accuracy' in block
+    # the MPNet teacher's 160 ms says nothing about the host when set beside MiniLM teachers' latencies
+    other = dict(res['settings']['sst2'], environment={**env, 'isa': {'avx512_vnni': True, 'avx_vnni': True}})
+    note = hosts_note({**res['settings'], 'mrpc': other})
+    assert note and 'sst2-mpnet' not in note[0] and 'sst2 (30.0 ms)' in note[0]
+    assert CUT_VARIANTS['sst2-mpnet'].keys() == {'prune-first'}
+
 def test_render_rewrites_the_report_from_compare_json_alone(monkeypatch, tmp_path):
     "`compare.py --render` writes compare.md (with both batch sizes at the typical length) and summary.json, measuring nothing."
     import json, shutil, compare
