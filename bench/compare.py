@@ -32,7 +32,7 @@ from typing import Callable
 
 import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))     # the shared helpers beside this script, from any directory
-from settings import (ROOT, RESULTS, SETTINGS, HEADLINE, RECIPE_DIRS, RECIPE_LABELS, FINAL, PRUNED, LENGTH_GROUPS, TEACHER_NAMES, ANCHORS, SETTING_TARGETS, CUT_VARIANTS,
+from settings import (ROOT, RESULTS, SETTINGS, HEADLINE, RECIPE_DIRS, RECIPE_LABELS, FINAL, PRUNED, LENGTH_GROUPS, TEACHER_NAMES, ANCHORS, SETTING_TARGETS, CUT_VARIANTS, target_cell,
                       default_steps, pipeline_dir, recipe_of, teacher_of, student_of, student_label)
 from common import task_data, teacher_dir, write_atomic, edgemin_config, compare_work
 from tables import margin_kept, path_dev
@@ -221,8 +221,7 @@ def render_md(res: dict) -> str:
                       "on dev again: " + (f"{len(off)} differ from the recorded score: {'; '.join(off)}." if off else "every score equals the recorded one."), '']
     return '\n'.join(lines) + '\n'
 
-TARGET_WORDS = {'size_ratio': ('smaller on disk', '{:.1f}×'), 'latency_ratio_bs1': ('faster at batch 1 × 128 tokens', '{:.1f}×'),
-                'accuracy_retention': ("of the teacher's dev score", '{:.1%}')}
+TARGET_WORDS = {'size_ratio': 'smaller on disk', 'latency_ratio_bs1': 'faster at batch 1 × 128 tokens', 'accuracy_retention': "of the teacher's dev score"}
 
 def setting_targets(sname: str, h: dict) -> dict:
     "A setting's own targets (settings.SETTING_TARGETS) against its headline: each with its goal, the measured value and whether it is met."
@@ -232,8 +231,7 @@ def targets_note(sname: str, h: dict) -> list[str]:
     "One line naming the setting's own targets, met or missed, under its headline."
     t = setting_targets(sname, h)
     if not t: return []
-    cell = lambda k, v: TARGET_WORDS[k][1].format(v)
-    return ["This setting's targets: " + '; '.join(f"≥ {cell(k, v['goal'])} {TARGET_WORDS[k][0]}: {cell(k, v['measured'])}, "
+    return ["This setting's targets: " + '; '.join(f"≥ {target_cell(k, v['goal'])} {TARGET_WORDS[k]}: {target_cell(k, v['measured'])}, "
                                                   + ('met' if v['met'] else '**missed**') for k, v in t.items()) + '.', '']
 
 def wall_note(st: dict) -> list[str]:
@@ -290,14 +288,7 @@ def summary(res: dict) -> dict | None:
                          for s, v in res['settings'].items() if v['task'] == 'sst2' and 'teacher fp32 (PyTorch)' in v['entries']},
                environment=st.get('environment', res['environment']), generated=st.get('measured', res['updated']), source='bench/compare.py -> bench/results/compare.json')
     # the settings with their own targets (the BERT-base-size teacher's), for README's headline beside the first teacher's
-    out['other_teachers'] = {n: dict(teacher=TEACHER_NAMES[v['teacher']], teacher_fraction=v['teacher_fraction'],
-                                     compression_fraction=v['compression_fraction'], task=v['task'],
-                                     teacher_dev=v['headline']['teacher_dev'], final_dev=v['headline']['final_dev'],
-                                     teacher_size_bytes=v['headline']['teacher_size'], final_size_bytes=v['headline']['final_size'],
-                                     teacher_bs1_ms=v['headline']['teacher_bs1_ms'], final_bs1_ms=v['headline']['final_bs1_ms'],
-                                     targets=setting_targets(n, v['headline']), measured=v.get('measured'),
-                                     optimum=_optimum_brief(v['entries'].get('teacher INT8, Optimum ORT quantizer'), v['task']))
-                             for n, v in res['settings'].items() if n in SETTING_TARGETS and v.get('headline')}
+    out['other_teachers'] = {n: _other_teacher(n, v) for n, v in res['settings'].items() if n in SETTING_TARGETS and v.get('headline')}
     # every EdgeMIN variant against the same targets (batch-1 latency from the interleaved passes, as the headline)
     base = st['entries']['teacher fp32 (PyTorch)']
     out['variants'] = {n: {**{k: round(v, 4) for k, v in ratios(e, base, 'accuracy').items()},
@@ -305,10 +296,14 @@ def summary(res: dict) -> dict | None:
                        for n, e in st['entries'].items() if n.startswith('EdgeMIN')}
     return out
 
-def _optimum_brief(e: dict | None, task: str) -> dict | None:
-    "The Optimum INT8 teacher's dev score, size and batch-1 latency (interleaved passes), for README's second-teacher block."
-    if not e: return None
-    return dict(dev=e['dev'][get_task(task).main_metric], size_bytes=e['size_bytes'], bs1_ms=_bs1(e))
+def _other_teacher(sname: str, st: dict) -> dict:
+    "summary.json's record of a setting with its own targets: its teacher, headline, targets and Optimum's INT8 teacher (for README's block)."
+    h, q = st['headline'], st['entries'].get('teacher INT8, Optimum ORT quantizer')
+    return dict(teacher=TEACHER_NAMES[st['teacher']], teacher_fraction=st['teacher_fraction'], compression_fraction=st['compression_fraction'],
+                task=st['task'], teacher_dev=h['teacher_dev'], final_dev=h['final_dev'], teacher_size_bytes=h['teacher_size'],
+                final_size_bytes=h['final_size'], teacher_bs1_ms=h['teacher_bs1_ms'], final_bs1_ms=h['final_bs1_ms'],
+                targets=setting_targets(sname, h), measured=st.get('measured'),
+                optimum=dict(dev=q['dev'][get_task(st['task']).main_metric], size_bytes=q['size_bytes'], bs1_ms=_bs1(q)) if q else None)
 
 def write_reports(res: dict, out: Path):
     "compare.md and, once the headline setting is measured, summary.json, from the results `res`, into `out`."

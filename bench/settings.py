@@ -47,6 +47,10 @@ CUT_VARIANTS = {'sst2-mpnet': {'prune-first': "pruning the 109.5M-parameter teac
 # teacher's are issue #27's (against the fp32 teacher of the same run)
 SETTING_TARGETS = {'sst2-mpnet': {'size_ratio': 30.0, 'latency_ratio_bs1': 15.0, 'accuracy_retention': 0.98}}
 
+def target_cell(k: str, v: float) -> str:
+    "A target's goal or measured value as reports write it: retention as a percentage, the ratios as N.N×."
+    return f"{v:.1%}" if k == 'accuracy_retention' else f"{v:.1f}×"
+
 def teacher_of(sname: str) -> str: return TEACHERS.get(sname, 'minilm-l6')
 def student_of(sname: str) -> dict: return STUDENTS.get(sname, dict(layers=4))
 
