@@ -36,6 +36,13 @@ STUDENTS = {
 }
 M2V_DIMS = 256       # Model2Vec's PCA dimensions (its default)
 
+# The distillation budget, studied on a 3-layer x 256 student (`--study`): first the learning rate, chosen by the student's
+# agreement with the teacher on the run's held-out *training* sentences (never on an evaluation split), then that rate
+# trained three times as long. Every point is a whole `embed_run` (fp32 and INT8 rows), kept in embed.json's 'study'.
+STUDY_BASE = dict(layers=3, hidden=256, heads=8, ffn=1024, max_sentences=40000)
+STUDY_LRS = (1e-4, 3e-4, 1e-3)
+STUDY_EPOCHS = 3.0
+
 def glue_dir() -> str:
     d = os.environ.get('EDGEMIN_GLUE_DIR') or str(ROOT.parent/'shared'/'data'/'glue')
     if not (Path(d)/'STS-B').is_dir(): raise SystemExit(f"no GLUE data at {d}: set EDGEMIN_GLUE_DIR")
@@ -132,6 +139,32 @@ def student_entry(name: str, spec: dict, sentences) -> list[dict]:
         rows.append(r)
     return rows
 
+def study_point(lr: float, epochs: float) -> dict:
+    "One point of the budget study: the study's student distilled at `lr` for `epochs`, its fp32 and INT8 rows."
+    from edgemin.embed import EmbedRunConfig, embed_run
+    cfg = EmbedRunConfig.from_dict({'teacher': TEACHER, 'data_dir': glue_dir(), **STUDY_BASE, 'distill': {'epochs': epochs, 'lr': lr}})
+    t0 = time.perf_counter()
+    rec = embed_run(cfg, cache()/'study'/f'lr{lr:g}-ep{epochs:g}', progress=False)
+    rows = {('int8' if 'INT8' in m['model'] else 'fp32'): {k: m[k] for k in ('agreement', 'stsb_spearman', 'mrpc_ap', 'qnli_mrr10', 'size_bytes') if k in m}
+            for m in rec['models'] if m['model'].startswith('student')}
+    return {'lr': lr, 'epochs': epochs, 'steps': rec['distill']['steps'], 'sentences': rec['sentences']['train'], 'held_out': rec['sentences']['held_out'],
+            'distill_s': rec['distill']['wall_time_s'], 'final_loss': rec['distill']['losses'][-1], 'seconds': round(time.perf_counter() - t0, 1),
+            'load_before': [round(x, 2) for x in os.getloadavg()], **rows}
+
+def study(res: dict):
+    "The learning-rate grid at one epoch, the rate with the best held-out agreement chosen, then that rate for STUDY_EPOCHS; resumable."
+    st = res.setdefault('study', {'base': STUDY_BASE, 'points': []})
+    def point(lr, ep):
+        done = next((p for p in st['points'] if p['lr'] == lr and p['epochs'] == ep), None)
+        if done: return done
+        p = study_point(lr, ep); st['points'].append(p); write_atomic(OUT, json.dumps(res, indent=1))
+        print(f"study lr={lr:g} epochs={ep:g}: agreement {p['fp32']['agreement']:.4f}, STS-B {p['fp32']['stsb_spearman']:.4f}", flush=True)
+        return p
+    grid = [point(lr, 1.0) for lr in STUDY_LRS]
+    st['chosen_lr'] = max(grid, key=lambda p: p['fp32']['agreement'])['lr']
+    point(st['chosen_lr'], STUDY_EPOCHS)
+    write_atomic(OUT, json.dumps(res, indent=1))
+
 def latency_pass(res: dict, rounds: int = 3):
     """Batch-1 latency of every PyTorch / ONNX model again, in interleaved rounds, the median kept: one entry's timing
     taken beside other work, or on another level of this host's clock, is not compared with another's."""
@@ -219,12 +252,14 @@ def main(argv=None):
     ap.add_argument('--redo', nargs='+', default=[], help='measure these entries again')
     ap.add_argument('--render', action='store_true', help='only rewrite embed.md and the plots from embed.json')
     ap.add_argument('--latency', action='store_true', help='only time every model again (interleaved rounds) and rewrite the results')
+    ap.add_argument('--study', action='store_true', help='only run the distillation-budget study (learning rate, then epochs) and rewrite the results')
     ap.add_argument('--rounds', type=int, default=7, help='interleaved latency rounds; the median is kept (default 7: this host switches '
                                                            'between a fast and a slow level for tens of seconds, bench/results/drift.md)')
     args = ap.parse_args(argv)
     from edgemin.profile import environment
     res = json.loads(OUT.read_text()) if OUT.is_file() else {'rows': [], 'entries': {}}
-    if args.latency: latency_pass(res, args.rounds); write_atomic(OUT, json.dumps(res, indent=1))
+    if args.study: study(res)
+    elif args.latency: latency_pass(res, args.rounds); write_atomic(OUT, json.dumps(res, indent=1))
     elif not args.render:
         from edgemin.embed import embedding_sentences
         probe = embedding_sentences('glue', glue_dir(), max_sentences=2000, seed=1)      # 2,000 sentences for the speed figures only

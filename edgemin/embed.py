@@ -158,7 +158,7 @@ def load_encoder(name_or_path: str | Path,       # a sentence-transformers folde
 # %% ../nbs/13a_embed.ipynb #beafe909
 @torch.no_grad()
 def encode(encoder: Callable,                # a `SentenceEncoder` (or any module taking token ids and returning (B, D))
-           tokenizer,                        # its tokenizer
+           tokenizer,                        # its tokenizer (an encoder with a trimmed vocabulary reads through `tokenizer_for`)
            sentences: Sequence[str],
            batch_size: int = 64,
            max_length: int = 128,            # longer sentences are truncated
@@ -169,6 +169,9 @@ def encode(encoder: Callable,                # a `SentenceEncoder` (or any modul
     if bad is not None: raise DataError(f"sentence {bad} is not text: {sentences[bad]!r}")
     if hasattr(encoder, 'encode_texts'): return np.asarray(encoder.encode_texts(sentences), dtype=np.float32)   # e.g. a static model
     if isinstance(encoder, nn.Module): encoder.eval()
+    if isinstance(encoder, SentenceEncoder):
+        from edgemin.vocab import tokenizer_for
+        tokenizer = tokenizer_for(encoder.model, tokenizer)      # words outside a trimmed vocabulary are spelled with kept pieces
     lengths = [len(x) for x in tokenizer(sentences, truncation=True, max_length=max_length)['input_ids']] if sentences else []
     order, out = np.argsort(lengths, kind='stable'), None
     for s in range(0, len(order), batch_size):
@@ -307,14 +310,18 @@ class EmbedDistillRecord:
 _SENTENCES = TaskSpec('sentences', ('sentence',), None, ('pearson',), 'pearson', splits={'train': 'train'},
                       description='unlabelled sentences')
 
-def sentence_data(sentences: Sequence[str], tokenizer, max_length: int = 128) -> TaskData:
-    "Unlabelled sentences as a `TaskData` (one 'train' split, a dummy 0.0 label), for loaders and calibration."
+def sentence_data(sentences: Sequence[str], tokenizer, max_length: int = 128,
+                  held_out: Sequence[str] = (),      # sentences kept out of training: a 'validation' split
+                 ) -> TaskData:
+    "Unlabelled sentences as a `TaskData` ('train', and 'validation' from `held_out`; a dummy 0.0 label), for loaders, calibration and vocabulary trimming."
     from datasets import Dataset, DatasetDict
-    sentences = [s for s in sentences if isinstance(s, str) and s.strip()]
+    clean = lambda xs: [s for s in xs if isinstance(s, str) and s.strip()]
+    sentences = clean(sentences)
     if not sentences: raise DataError("no sentences to distill on: give a non-empty list of text")
-    raw = Dataset.from_dict({'sentence': sentences, 'label': [0.0] * len(sentences), 'idx': list(range(len(sentences)))})
+    raw = DatasetDict({k: Dataset.from_dict({'sentence': v, 'label': [0.0] * len(v), 'idx': list(range(len(v)))})
+                       for k, v in (('train', sentences), ('validation', clean(held_out))) if v})
     enc = raw.map(lambda b: tokenizer(b['sentence'], truncation=True, max_length=max_length), batched=True, remove_columns=['sentence'])
-    return TaskData(_SENTENCES, DatasetDict(train=raw), DatasetDict(train=enc), tokenizer, max_length)
+    return TaskData(_SENTENCES, raw, enc, tokenizer, max_length)
 
 # %% ../nbs/13a_embed.ipynb #68571471
 EVAL_TASKS = ('stsb', 'mrpc', 'qnli')    # whose dev sentences the evaluations read: never trained on
@@ -457,6 +464,8 @@ class EmbedPruneConfig(Config):
     importance: str = 'michel'           # 'michel' (|dL/dmask|), 'grad_norm' or 'random'
     scope: str = 'global'                # rank heads across all layers, or remove the fraction in each layer
     normalize: bool = True               # L2-normalise head scores within each layer (Michel et al.)
+    vocab: bool = False                  # trim the word embeddings to the tokens of the training sentences (others spelled with kept pieces)
+    vocab_min_count: int = 1             # keep a token seen at least this often in the training sentences
     calib_sentences: int = 512           # sentences whose embedding loss ranks heads and neurons
     calib_batch_size: int = 32
     recover: EmbedDistillConfig | None = EmbedDistillConfig(epochs=1.0)   # distillation after pruning (None: none)
@@ -467,7 +476,8 @@ class EmbedPruneConfig(Config):
             v = getattr(self, k)
             if not (isinstance(v, (int, float)) and not isinstance(v, bool) and 0 <= v < 1): raise self.error(k, f" must be in [0, 1), got {v!r}")
         self.choose(importance=('michel', 'grad_norm', 'random'), scope=('global', 'layer'))
-        self.require('is not allowed', calib_sentences=self.calib_sentences >= 1, calib_batch_size=self.calib_batch_size >= 1)
+        self.require('is not allowed', calib_sentences=self.calib_sentences >= 1, calib_batch_size=self.calib_batch_size >= 1,
+                     vocab_min_count=self.vocab_min_count >= 1)
 
     def prune_config(self):
         "The classifier pruning settings these stand for (how `prune_once` removes heads and neurons)."
@@ -485,6 +495,7 @@ class EmbedPruneRecord:
     params_before: int = 0
     params_after: int = 0
     agreement: dict = field(default_factory=dict)      # 'before', 'pruned', 'recovered': mean cosine to the teacher on held-out sentences
+    vocab: dict | None = None                          # what vocabulary trimming kept (`edgemin.vocab.trim_to_task`'s figures, on held-out sentences)
     recovery: dict | None = None                       # the recovery's EmbedDistillRecord
     wall_time_s: float = 0.0
     def to_dict(self) -> dict: return asdict(self)
@@ -497,7 +508,7 @@ def prune_embedder(encoder: SentenceEncoder,           # the embedder to prune (
                    held_out: Sequence[str] = (),       # sentences for the agreement figures (none: not measured)
                    progress: bool = True,
                   ) -> tuple[SentenceEncoder, EmbedPruneRecord]:
-    "Remove heads and FFN neurons of a copy of `encoder` ranked on the embedding loss, then distill it back to `teacher`."
+    "Remove heads, FFN neurons and unused vocabulary from a copy of `encoder` (ranked on the embedding loss), then distill it back to `teacher`."
     import copy
     from edgemin.prune import prune_once
     if encoder.dim != teacher.dim:
@@ -508,18 +519,23 @@ def prune_embedder(encoder: SentenceEncoder,           # the embedder to prune (
     rec = EmbedPruneRecord(cfg.to_dict(), shapes_before=shapes(pruned.model), params_before=sum(p.numel() for p in pruned.parameters()))
     agree = (lambda m: agreement(m, teacher, held_out, tokenizer)) if len(held_out) else (lambda m: None)
     rec.agreement['before'] = agree(pruned)
-    calib = sentence_data(list(sentences)[:cfg.calib_sentences], tokenizer)
-    batches = math.ceil(len(calib.encoded['train']) / cfg.calib_batch_size)
-    hs, fs = importance(pruned, calib, cfg.importance, 'embedding', teacher, batches, cfg.calib_batch_size, cfg.seed, progress)
-    if cfg.normalize: hs = normalize_by_layer(hs)
-    rec.head_importance = [h.tolist() for h in hs]
-    rec.kept_heads = prune_once(pruned.model, hs, fs, pc, cfg.heads, cfg.ffn)
+    if cfg.heads or cfg.ffn:
+        calib = sentence_data(list(sentences)[:cfg.calib_sentences], tokenizer)
+        batches = math.ceil(len(calib.encoded['train']) / cfg.calib_batch_size)
+        hs, fs = importance(pruned, calib, cfg.importance, 'embedding', teacher, batches, cfg.calib_batch_size, cfg.seed, progress)
+        if cfg.normalize: hs = normalize_by_layer(hs)
+        rec.head_importance = [h.tolist() for h in hs]
+        rec.kept_heads = prune_once(pruned.model, hs, fs, pc, cfg.heads, cfg.ffn)
+    if cfg.vocab:       # every token of the training sentences kept, so training reads them as before; other words spelled with kept pieces
+        from edgemin.vocab import trim_to_task
+        rec.vocab = trim_to_task(pruned.model, sentence_data(sentences, tokenizer, held_out=held_out or list(sentences)[:64]), cfg.vocab_min_count)
+        rec.vocab['measured_on'] = 'held-out sentences' if len(held_out) else 'training sentences'
     rec.agreement['pruned'] = agree(pruned)
     if cfg.recover is not None:
         pruned, r = distill_embedder(pruned, teacher, sentences, tokenizer, cfg.recover, progress=progress)
         rec.recovery, rec.agreement['recovered'] = r.to_dict(), agree(pruned)
     rec.shapes_after, rec.params_after = shapes(pruned.model), sum(p.numel() for p in pruned.parameters())
-    pruned.model.config.edgemin_pruned = {'heads': cfg.heads, 'ffn': cfg.ffn, 'importance': cfg.importance, 'loss': 'embedding'}
+    pruned.model.config.edgemin_pruned = {'heads': cfg.heads, 'ffn': cfg.ffn, 'vocab': cfg.vocab, 'importance': cfg.importance, 'loss': 'embedding'}
     rec.wall_time_s = round(time.perf_counter() - t0, 2)
     return pruned.eval(), rec
 
@@ -680,12 +696,12 @@ class TimedEmbedder(nn.Module):
         from types import SimpleNamespace
         return SimpleNamespace(logits=self.run(**inp))
 
-def _measure(name: str, model, tok, cfg: EmbedRunConfig, size: int, config, teacher=None, held=()) -> dict:
-    "The row of one model: its evaluations, agreement with the teacher, size and batch-1 latency."
+def _measure(name: str, model, tok, cfg: EmbedRunConfig, size: int, config, teacher=None, held=(), teacher_tok=None) -> dict:
+    "The row of one model (`tok`: the tokenizer it reads with): its evaluations, agreement with the teacher, size and batch-1 latency."
     from edgemin.profile import latency
     t0 = time.perf_counter()
     row = {'model': name, 'size_bytes': size, **evaluate_embeddings(model, tok, cfg.evals, cfg.data_dir, cfg.max_eval)}
-    if teacher is not None and held: row['agreement'] = agreement(model, teacher, held, tok)
+    if teacher is not None and held: row['agreement'] = agreement(model, teacher, held, tok, teacher_tok)
     row['latency_bs1_ms'] = latency(TimedEmbedder(model, config), batch=1, seq_len=cfg.seq_len)['median_ms']
     row['eval_s'] = round(time.perf_counter() - t0, 1)
     return row
@@ -702,6 +718,7 @@ def embed_run(config: EmbedRunConfig, out: str | Path, progress: bool = True) ->
     "Distill, save, export and quantize an embedder into `out`, measuring the teacher, the student and its INT8 graph; returns the record."
     from edgemin.data import load_tokenizer
     from edgemin.profile import size_on_disk
+    from edgemin.vocab import tokenizer_for
     cfg, out = config, Path(out)
     out.mkdir(parents=True, exist_ok=True)
     teacher, tok = load_encoder(cfg.teacher, seed=cfg.seed), load_tokenizer(cfg.teacher)
@@ -722,9 +739,10 @@ def embed_run(config: EmbedRunConfig, out: str | Path, progress: bool = True) ->
         done.write_text(json.dumps(drec, indent=1))
     fp = export_embedder(student, folder/'onnx'/'model.onnx')
     q = quantize_embedder(fp, folder/'onnx'/'model_quantized.onnx', student.arch.family)
+    stok = tokenizer_for(student.model, tok)       # the graph reads token ids: a trimmed vocabulary's tokenizer spells unseen words
     rows = [_measure('teacher (PyTorch fp32)', teacher, tok, cfg, size_on_disk(teacher.model), teacher.config),
             _measure('student (PyTorch fp32)', student, tok, cfg, size_on_disk(folder), student.config, teacher, held),
-            _measure('student (ONNX INT8)', OnnxEmbedder(q), tok, cfg, q.stat().st_size, student.config, teacher, held)]
+            _measure('student (ONNX INT8)', OnnxEmbedder(q), stok, cfg, q.stat().st_size, student.config, teacher, held, tok)]
     rec = {'config': cfg.to_dict(), 'sentences': {'train': len(train), 'held_out': len(held), 'source': cfg.sentences},
            'distill': drec, 'models': rows, 'params': {'teacher': sum(p.numel() for p in teacher.parameters()),
                                                       'student': sum(p.numel() for p in student.parameters())}}
@@ -737,9 +755,13 @@ def _prune_lines(p: dict | None) -> list[str]:
     if not p: return []
     a = p['agreement']
     fmt = lambda k: f"{a[k]:.4f}" if a.get(k) is not None else '–'
+    v = p.get('vocab')
+    vocab = (f" Vocabulary trimmed to the tokens of the training sentences: {v['before']:,} → {v['after']:,} word embeddings; "
+             f"{v['dev_token_coverage']:.1%} of the tokens of the {v.get('measured_on', 'held-out sentences')} are kept, the rest "
+             + ("spelled with kept word pieces." if v['split'] else "read as the unknown token.")) if v else ''
     return [f"Pruned {p['config']['heads']:.0%} of heads and {p['config']['ffn']:.0%} of FFN neurons (ranked on the embedding loss): "
             f"{p['params_before']:,} → {p['params_after']:,} parameters; agreement with the teacher {fmt('before')} before, "
-            f"{fmt('pruned')} pruned, {fmt('recovered')} after recovery.", '']
+            f"{fmt('pruned')} pruned, {fmt('recovered')} after recovery." + vocab, '']
 
 def embed_report(rec: dict) -> str:
     "A Markdown table of an embedding run's models, with ratios against the teacher."
