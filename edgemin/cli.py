@@ -442,6 +442,7 @@ def _embed_options(e: argparse.ArgumentParser):
                    help=f"embedding evaluations, comma-separated: {', '.join(EMBED_EVALS)} (default all)")
     e.add_argument('--prune-heads', type=float, default=0.0, help='fraction of attention heads to remove after distillation, ranked on the embedding loss (default 0)')
     e.add_argument('--prune-ffn', type=float, default=0.0, help='fraction of FFN neurons to remove after distillation (default 0)')
+    e.add_argument('--no-distill', action='store_true', help='compress the --student folder as it is, without distilling it again')
     e.add_argument('--prune-vocab', action='store_true', help='trim the word embeddings to the tokens of the training sentences (unseen words spelled with kept pieces)')
     e.add_argument('--out', required=True, help='run directory: the student (a sentence-transformers folder with onnx/), record.json, report.md')
 
@@ -449,9 +450,10 @@ def embed_command(args):
     "Distill, export, quantize and measure an embedder; print its report."
     from edgemin.embed import EmbedDistillConfig, EmbedPruneConfig, EmbedRunConfig, embed_run
     evals = tuple(x.strip() for x in args.eval_names.split(',') if x.strip())
-    distill = config_from(args, EmbedDistillConfig)
+    budget = config_from(args, EmbedDistillConfig)
+    distill = None if args.no_distill else budget
     from edgemin.config import ConfigError
-    try: prune = (EmbedPruneConfig(heads=args.prune_heads, ffn=args.prune_ffn, vocab=args.prune_vocab, recover=distill, seed=args.seed)
+    try: prune = (EmbedPruneConfig(heads=args.prune_heads, ffn=args.prune_ffn, vocab=args.prune_vocab, recover=budget, seed=args.seed)
                   if args.prune_heads or args.prune_ffn or args.prune_vocab else None)     # recovered with the same budget
     except ConfigError as e: raise e.renamed(f'--prune-{e.field}') from None
     cfg = config_from(args, EmbedRunConfig, distill=distill, prune=prune, evals=evals)   # one --seed for all

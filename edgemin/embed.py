@@ -667,6 +667,7 @@ def embed_web_demo(folder: str | Path,              # an embedder folder with on
 class EmbedRunConfig(Config):
     "An embedding run: the teacher, the student's shape, the sentences, the distillation, what is measured."
     teacher: str = 'minilm-l6'           # a sentence-transformers folder, alias or Hub id
+    student: str | None = None           # an embedder folder to start from (e.g. an earlier run's model/) instead of cutting one out of the teacher
     layers: int = 3                      # student layers (every other teacher layer by default)
     hidden: int | None = None            # student width (default the teacher's; narrower ones project back to it)
     heads: int | None = None             # attention heads per layer (default the teacher's, at the student's width)
@@ -674,7 +675,7 @@ class EmbedRunConfig(Config):
     sentences: str = 'glue'              # 'glue' (local GLUE training sentences) or a .txt / .jsonl file
     max_sentences: int | None = 20000    # training sentences (None: all there are)
     held_out: int = 500                  # sentences kept out of training for the agreement figure
-    distill: EmbedDistillConfig = EmbedDistillConfig()
+    distill: EmbedDistillConfig | None = EmbedDistillConfig()   # None: no distillation (a `student` compressed as it is)
     prune: EmbedPruneConfig | None = None   # heads / FFN neurons removed after distillation, then recovered (None: no pruning)
     evals: tuple = ('stsb', 'mrpc', 'qnli')   # embedding evaluations (`EMBED_EVALS`)
     max_eval: int | None = None          # cap each evaluation's dev set (quick runs)
@@ -688,6 +689,10 @@ class EmbedRunConfig(Config):
         if bad: raise self.error('evals', f"={list(self.evals)} names {bad[0]!r}; known: {sorted(EMBED_EVALS)}")
         self.require(layers=self.layers >= 1, max_sentences=self.max_sentences is None or self.max_sentences >= 1, seq_len=self.seq_len >= 1,
                      held_out=self.held_out >= 1)
+        if self.distill is None and self.student is None:
+            raise self.error('distill', "=None (no distillation) needs a `student` folder to compress: without one there is only the teacher")
+
+_MEASURE_KEYS = ('evals', 'max_eval', 'seq_len')   # what an embedding run only measures with: changing them re-measures, nothing is retrained
 
 class TimedEmbedder(nn.Module):
     "An embedder (PyTorch or ONNX) as `edgemin.profile.latency` times it: its sentence vectors as `.logits`."
@@ -714,6 +719,16 @@ EMBED_PRESETS = {   # `edgemin run --preset NAME`: students of the offline all-M
                                                      prune=EmbedPruneConfig(heads=0.3, ffn=0.3, recover=EmbedDistillConfig(epochs=0.5))),
 }
 
+def _same_run(out: Path, cfg: EmbedRunConfig, started: bool):
+    "Keep `out`'s configuration in embed_config.json; refuse to resume a finished distillation made with other settings (measurement keys may change)."
+    p, new = out/'embed_config.json', cfg.to_dict()     # not config.json: that names a pipeline run directory
+    if started and p.is_file():
+        old = json.loads(p.read_text())
+        diff = next((k for k in new if k not in _MEASURE_KEYS and old.get(k) != new[k]), None)
+        if diff: raise DataError(f"{out} holds an embedding run made with {diff}={old.get(diff)!r}; this configuration has {diff}={new[diff]!r}. "
+                                 "Give another output directory, or delete that one to start again")
+    p.write_text(json.dumps(new, indent=1))
+
 def embed_run(config: EmbedRunConfig, out: str | Path, progress: bool = True) -> dict:
     "Distill, save, export and quantize an embedder into `out`, measuring the teacher, the student and its INT8 graph; returns the record."
     from edgemin.data import load_tokenizer
@@ -727,11 +742,17 @@ def embed_run(config: EmbedRunConfig, out: str | Path, progress: bool = True) ->
         raise DataError(f"{cfg.sentences}: {len(sents)} sentences; an embedding run needs more than held_out={cfg.held_out} (those are held out)")
     held, train = sents[:cfg.held_out], sents[cfg.held_out:]
     folder, done = out/'model', out/'model'/'distill_record.json'
+    _same_run(out, cfg, done.is_file())
     if done.is_file(): student, drec = load_encoder(folder), json.loads(done.read_text())      # resumed after the distillation
     else:
-        s0 = make_embedder(teacher, train[:2000], tok, layers=cfg.layers, hidden=cfg.hidden, heads=cfg.heads, ffn=cfg.ffn, seed=cfg.seed)
-        student, r = distill_embedder(s0, teacher, train, tok, cfg.distill, progress=progress)
-        drec = r.to_dict()
+        if cfg.student is None: s0 = make_embedder(teacher, train[:2000], tok, layers=cfg.layers, hidden=cfg.hidden, heads=cfg.heads, ffn=cfg.ffn, seed=cfg.seed)
+        else: s0 = load_encoder(cfg.student)
+        if cfg.distill is not None:
+            student, r = distill_embedder(s0, teacher, train, tok, cfg.distill, progress=progress)
+            drec = r.to_dict()
+        else:       # compressed as it is: the record says how the student was trained, where its folder says so
+            src = Path(resolve_checkpoint(cfg.student))/'distill_record.json'
+            student, drec = s0, {**(json.loads(src.read_text()) if src.is_file() else {'steps': 0, 'wall_time_s': 0.0}), 'student_from': str(cfg.student)}
         if cfg.prune is not None:
             student, pr = prune_embedder(student, teacher, train, tok, cfg.prune, held_out=held, progress=progress)
             drec['prune'] = pr.to_dict()
