@@ -40,8 +40,20 @@ M2V_DIMS = 256       # Model2Vec's PCA dimensions (its default)
 # agreement with the teacher on the run's held-out *training* sentences (never on an evaluation split), then that rate
 # trained three times as long. Every point is a whole `embed_run` (fp32 and INT8 rows), kept in embed.json's 'study'.
 STUDY_BASE = dict(layers=3, hidden=256, heads=8, ffn=1024, max_sentences=40000)
-STUDY_LRS = (1e-4, 3e-4, 1e-3)
+STUDY_LRS = (1e-4, 3e-4, 1e-3, 3e-3)   # 3e-3 added when 1e-3, the grid's edge, led
 STUDY_EPOCHS = 3.0
+
+def study_dir(lr: float, epochs: float) -> Path: return cache()/'study'/f'lr{lr:g}-ep{epochs:g}'
+
+def from_study(res: dict, **compress) -> dict:
+    "An entry made of the study's longest-trained student (its chosen rate, STUDY_EPOCHS), compressed further by `compress` without distilling it again."
+    lr = (res.get('study') or {}).get('chosen_lr')
+    if lr is None or not (study_dir(lr, STUDY_EPOCHS)/'model'/'distill_record.json').is_file():
+        raise SystemExit("this entry starts from the budget study's student: run `python bench/embed.py --study` first")
+    return {**STUDY_BASE, 'student': str(study_dir(lr, STUDY_EPOCHS)/'model'), 'distill': None, **compress}
+
+# the study's student with its vocabulary trimmed to the tokens of its training sentences (no further training)
+STUDENTS['l3-w256-vocab'] = lambda res: from_study(res, prune=dict(vocab=True, recover=None))
 
 def glue_dir() -> str:
     d = os.environ.get('EDGEMIN_GLUE_DIR') or str(ROOT.parent/'shared'/'data'/'glue')
@@ -123,7 +135,8 @@ def student_entry(name: str, spec: dict, sentences) -> list[dict]:
     from edgemin.profile import size_on_disk
     cfg = EmbedRunConfig.from_dict({'teacher': TEACHER, 'data_dir': glue_dir(), **spec})
     rec = embed_run(cfg, cache()/name, progress=False)
-    folder, tok, t = cache()/name/'model', load_tokenizer(TEACHER), load_encoder(TEACHER)
+    folder = cache()/name/'model'
+    tok = load_tokenizer(folder)        # the student's own: trimmed with its vocabulary, as a user loads it
     s = load_encoder(folder)
     sent = rec['sentences']
     rows = []
@@ -132,10 +145,12 @@ def student_entry(name: str, spec: dict, sentences) -> list[dict]:
         r = measure(label, model, tok, s.config, size, sentences)
         r.update({k: v for k, v in next(x for x in rec['models'] if x['model'].startswith('student') and ('INT8' in x['model']) == ('INT8' in label)).items() if k == 'agreement'})
         pr = rec['distill'].get('prune')
-        r.update(params=rec['params']['student'], train={'sentences': sent['train'], 'steps': rec['distill']['steps'], 'seconds': rec['distill']['wall_time_s']},
+        dc = rec['distill'].get('config') or {}
+        r.update(params=rec['params']['student'], train={'sentences': sent['train'], 'steps': rec['distill']['steps'], 'seconds': rec['distill']['wall_time_s'],
+                                                         'lr': dc.get('lr'), 'epochs': dc.get('epochs')},
                  shape={k: cfg.to_dict()[k] for k in ('layers', 'hidden', 'heads', 'ffn')})
         if pr: r['pruned'] = {'heads': pr['config']['heads'], 'ffn': pr['config']['ffn'], 'agreement': pr['agreement'],
-                              'recovery_steps': (pr.get('recovery') or {}).get('steps'), 'seconds': pr['wall_time_s']}
+                              'recovery_steps': (pr.get('recovery') or {}).get('steps'), 'seconds': pr['wall_time_s'], 'vocab': pr.get('vocab')}
         rows.append(r)
     return rows
 
@@ -144,7 +159,7 @@ def study_point(lr: float, epochs: float) -> dict:
     from edgemin.embed import EmbedRunConfig, embed_run
     cfg = EmbedRunConfig.from_dict({'teacher': TEACHER, 'data_dir': glue_dir(), **STUDY_BASE, 'distill': {'epochs': epochs, 'lr': lr}})
     t0 = time.perf_counter()
-    rec = embed_run(cfg, cache()/'study'/f'lr{lr:g}-ep{epochs:g}', progress=False)
+    rec = embed_run(cfg, study_dir(lr, epochs), progress=False)
     rows = {('int8' if 'INT8' in m['model'] else 'fp32'): {k: m[k] for k in ('agreement', 'stsb_spearman', 'mrpc_ap', 'qnli_mrr10', 'size_bytes') if k in m}
             for m in rec['models'] if m['model'].startswith('student')}
     return {'lr': lr, 'epochs': epochs, 'steps': rec['distill']['steps'], 'sentences': rec['sentences']['train'], 'held_out': rec['sentences']['held_out'],
@@ -210,9 +225,10 @@ def render(res: dict) -> str:
                      f"{t['latency_bs1_ms'] / lat:.1f} | {r['sentences_per_s_bs32']:.0f} | {r['stsb_spearman']:.4f} | "
                      f"{r['stsb_spearman'] / t['stsb_spearman']:.1%} | {r['mrpc_ap']:.4f} | {r['qnli_mrr10']:.4f} | {r['qnli_recall10']:.4f} | {agree} |")
     lines += ['', 'Students: ' + '; '.join(f"{r['model'].split(' (')[0]} = {r['shape']['layers']} layers"
-                                             f"{', ' + str(r['shape']['hidden']) + ' wide' if r['shape']['hidden'] else ''}"
-                                             f"{', then {:.0%} of heads and {:.0%} of FFN neurons pruned and {} recovery steps'.format(r['pruned']['heads'], r['pruned']['ffn'], r['pruned']['recovery_steps']) if r.get('pruned') else ''}, {r['params']:,} parameters, "
+                                             f"{', ' + str(r['shape']['hidden']) + ' wide' if r['shape']['hidden'] else ''}, "
                                              f"{r['train']['steps']} steps on {r['train']['sentences']:,} sentences in {r['train']['seconds'] / 60:.0f} min"
+                                             f"{' at learning rate {:g}'.format(r['train']['lr']) if r['train'].get('lr') else ''}{_pruned(r.get('pruned'))}, "
+                                             f"{r['params']:,} parameters"
                                              for r in rows if 'shape' in r and 'INT8' in r['model']) + '.', '']
     tr = t.get('latency_rounds_ms')
     if tr and max(tr) > 1.2 * min(tr):                  # the host changed speed level between rounds: say so, with per-round ratios
@@ -230,6 +246,17 @@ def render(res: dict) -> str:
     lines += targets(rows, t)
     return '\n'.join(lines) + '\n'
 
+def _pruned(p: dict | None) -> str:
+    "How a student was pruned after its distillation, as the Students line says it."
+    if not p: return ''
+    hf = ' and '.join(f"{p[k]:.0%} of {w}" for k, w in (('heads', 'heads'), ('ffn', 'FFN neurons')) if p[k])
+    parts = [hf + ' pruned'] if hf else []
+    v = p.get('vocab')
+    if v: parts.append(f"vocabulary trimmed to its training sentences' tokens ({v['before']:,} → {v['after']:,}; {v['dev_token_coverage']:.1%} of held-out tokens kept, "
+                       "other words spelled with kept pieces)")
+    rec = f" and {p['recovery_steps']} recovery steps" if p.get('recovery_steps') else ' (no recovery training)'
+    return ', then ' + ' and '.join(parts) + rec
+
 def study_lines(st: dict | None, t: dict) -> list[str]:
     "embed.md's section on the distillation budget (`--study`): every point, the rate chosen and on what."
     if not st or not st.get('points'): return []
@@ -240,13 +267,13 @@ def study_lines(st: dict | None, t: dict) -> list[str]:
            "relations). The learning rate is chosen by the student's agreement with the teacher (mean cosine) on the run's 500 held-out "
            "*training* sentences, never on an evaluation split; the chosen rate is then trained three times as long. STS-B and the other "
            "evaluations are reported, not used to choose.", '',
-           '| learning rate | epochs | steps | distill min | held-out agreement (fp32) | STS-B ρ fp32 | STS-B ρ INT8 | STS-B kept (INT8) | MRPC AP INT8 | QNLI MRR@10 INT8 |',
-           '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|']
+           '| learning rate | epochs | steps | distill min | held-out agreement (fp32) | STS-B ρ fp32 | STS-B ρ INT8 | STS-B kept (INT8) | MRPC AP INT8 | QNLI MRR@10 INT8 | INT8 MB |',
+           '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|']
     for p in sorted(st['points'], key=lambda p: (p['epochs'], p['lr'])):
         f, q = p['fp32'], p['int8']
         out.append(f"| {p['lr']:g}{' (chosen)' if p['lr'] == st.get('chosen_lr') else ''} | {p['epochs']:g} | {p['steps']} | {p['distill_s'] / 60:.0f} | "
                    f"{f['agreement']:.4f} | {f['stsb_spearman']:.4f} | {q['stsb_spearman']:.4f} | {q['stsb_spearman'] / t['stsb_spearman']:.1%} | "
-                   f"{q['mrpc_ap']:.4f} | {q['qnli_mrr10']:.4f} |")
+                   f"{q['mrpc_ap']:.4f} | {q['qnli_mrr10']:.4f} | {q['size_bytes'] / 1e6:.1f} |")
     return out + ['']
 
 def targets(rows, t) -> list[str]:
@@ -288,7 +315,9 @@ def main(argv=None):
             if name in res['entries'] and name not in args.redo: print(f'{name}: already measured'); continue
             load = [round(x, 2) for x in os.getloadavg()]
             t0 = time.perf_counter()
-            rows = teacher_entries(probe) if name == 'teacher' else [model2vec_entry(probe)] if name == 'model2vec' else student_entry(name, STUDENTS[name], probe)
+            spec = STUDENTS.get(name)
+            rows = (teacher_entries(probe) if name == 'teacher' else [model2vec_entry(probe)] if name == 'model2vec' else
+                    student_entry(name, spec(res) if callable(spec) else spec, probe))
             res['entries'][name] = {'rows': [r['model'] for r in rows], 'load_before': load, 'seconds': round(time.perf_counter() - t0, 1)}
             res['rows'] = [r for r in res['rows'] if r['model'] not in {x['model'] for x in rows}] + rows
             res['environment'], res['updated'] = environment(), datetime.datetime.now().isoformat(timespec='seconds')

@@ -156,6 +156,14 @@ def load_encoder(name_or_path: str | Path,       # a sentence-transformers folde
     return SentenceEncoder(model, pooling, normalize, proj)
 
 # %% ../nbs/13a_embed.ipynb #beafe909
+def _reading_tokenizer(encoder: SentenceEncoder, tokenizer):
+    "How `encoder` reads text: `tokenizer` trimmed to a trimmed vocabulary's tokens (`tokenizer_for`), kept on the encoder until either changes."
+    from edgemin.vocab import split_vocab, tokenizer_for
+    ids, cached = split_vocab(encoder.model), encoder.__dict__.get('_reads_with')
+    if cached is None or cached[0] is not tokenizer or cached[1] != ids:
+        encoder.__dict__['_reads_with'] = cached = (tokenizer, ids, tokenizer_for(encoder.model, tokenizer))
+    return cached[2]
+
 @torch.no_grad()
 def encode(encoder: Callable,                # a `SentenceEncoder` (or any module taking token ids and returning (B, D))
            tokenizer,                        # its tokenizer (an encoder with a trimmed vocabulary reads through `tokenizer_for`)
@@ -169,9 +177,7 @@ def encode(encoder: Callable,                # a `SentenceEncoder` (or any modul
     if bad is not None: raise DataError(f"sentence {bad} is not text: {sentences[bad]!r}")
     if hasattr(encoder, 'encode_texts'): return np.asarray(encoder.encode_texts(sentences), dtype=np.float32)   # e.g. a static model
     if isinstance(encoder, nn.Module): encoder.eval()
-    if isinstance(encoder, SentenceEncoder):
-        from edgemin.vocab import tokenizer_for
-        tokenizer = tokenizer_for(encoder.model, tokenizer)      # words outside a trimmed vocabulary are spelled with kept pieces
+    if isinstance(encoder, SentenceEncoder): tokenizer = _reading_tokenizer(encoder, tokenizer)
     lengths = [len(x) for x in tokenizer(sentences, truncation=True, max_length=max_length)['input_ids']] if sentences else []
     order, out = np.argsort(lengths, kind='stable'), None
     for s in range(0, len(order), batch_size):
