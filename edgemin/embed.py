@@ -289,7 +289,7 @@ class EmbedDistillConfig(Config):
     relations: float = 1.0               # weight of MiniLMv2's Q-Q / K-K / V-V relation KL on the last layer (0: off)
     epochs: float = 1.0                  # passes over the sentences
     max_steps: int | None = None         # a step budget instead of epochs
-    lr: float = 1e-4                     # peak learning rate (linear warm-up, then linear decay)
+    lr: float = 3e-3                     # peak learning rate (linear warm-up, then linear decay): chosen below
     batch_size: int = 64
     warmup_ratio: float = 0.1
     weight_decay: float = 0.01
@@ -718,11 +718,11 @@ def _measure(name: str, model, tok, cfg: EmbedRunConfig, size: int, config, teac
     return row
 
 EMBED_PRESETS = {   # `edgemin run --preset NAME`: students of the offline all-MiniLM-L6-v2, as bench/embed.py measured them
-    'embed-minilm-l3': lambda: EmbedRunConfig(layers=3, max_sentences=40000, distill=EmbedDistillConfig(epochs=1.0)),
+    'embed-minilm-l3': lambda: EmbedRunConfig(layers=3, max_sentences=40000, distill=EmbedDistillConfig(epochs=1.0, lr=1e-4)),
     'embed-minilm-l2-w256': lambda: EmbedRunConfig(layers=2, hidden=256, heads=4, ffn=1024, max_sentences=40000,
-                                                   distill=EmbedDistillConfig(epochs=1.0)),
-    'embed-minilm-l3-pruned': lambda: EmbedRunConfig(layers=3, max_sentences=40000, distill=EmbedDistillConfig(epochs=1.0),
-                                                     prune=EmbedPruneConfig(heads=0.3, ffn=0.3, recover=EmbedDistillConfig(epochs=0.5))),
+                                                   distill=EmbedDistillConfig(epochs=1.0, lr=1e-4)),
+    'embed-minilm-l3-pruned': lambda: EmbedRunConfig(layers=3, max_sentences=40000, distill=EmbedDistillConfig(epochs=1.0, lr=1e-4),
+                                                     prune=EmbedPruneConfig(heads=0.3, ffn=0.3, recover=EmbedDistillConfig(epochs=0.5, lr=1e-4))),
 }
 
 def _same_run(out: Path, cfg: EmbedRunConfig, started: bool):
