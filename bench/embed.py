@@ -115,6 +115,36 @@ def model2vec_entry(sentences) -> dict:
     row['latency_note'] = 'model2vec encode() of one text of 128+ tokens (tokenizing included)'
     return row
 
+ST_PY = ROOT/'.venv-optimum'/'bin'/'python'
+ST_ISA = 'avx512_vnni'       # the preset sentence-transformers' quantizer is given: this CPU's best instruction set (x86 with VNNI)
+
+class TokenGraph:
+    "An ONNX graph that outputs token vectors only (sentence-transformers' export), pooled and normalised here as its Pooling and Normalize modules do."
+    def __init__(self, path: Path, pooling: str = 'mean', normalize: bool = True):
+        import onnxruntime as ort
+        from edgemin.runtime import SessionSettings
+        self.session = ort.InferenceSession(str(path), SessionSettings().options(), providers=['CPUExecutionProvider'])
+        self.names, self.pooling, self.normalize = [i.name for i in self.session.get_inputs()], pooling, normalize
+    def __call__(self, input_ids, attention_mask, token_type_ids=None):
+        import numpy as np, torch
+        from edgemin.embed import pool
+        feeds = {'input_ids': input_ids, 'attention_mask': attention_mask,
+                 'token_type_ids': token_type_ids if token_type_ids is not None else np.zeros_like(np.asarray(input_ids))}
+        h = self.session.run(None, {k: np.asarray(feeds[k], dtype=np.int64) for k in self.names})[0]
+        v = pool(torch.from_numpy(h), torch.as_tensor(np.asarray(attention_mask)), self.pooling)
+        return (torch.nn.functional.normalize(v, dim=-1) if self.normalize else v).numpy()
+
+def st_int8(teacher_dir: str) -> tuple[Path, dict]:
+    "sentence-transformers' own ONNX export of the teacher, quantized by its own helper (bench/st_export.py in .venv-optimum); cached."
+    out, info = cache()/'teacher-st', cache()/'teacher-st.json'
+    if not info.is_file():
+        if not ST_PY.is_file(): raise SystemExit("sentence-transformers' export needs its side environment: `make bench-venv` creates .venv-optimum")
+        r = subprocess.run([str(ST_PY), str(ROOT/'bench'/'st_export.py'), teacher_dir, str(out), '--isa', ST_ISA], check=True, capture_output=True,
+                           text=True, env={**os.environ, 'HF_HUB_OFFLINE': '1'})
+        info.write_text(r.stdout.strip().splitlines()[-1])
+    d = json.loads(info.read_text())
+    return Path(d['graph']), d
+
 def cache() -> Path:
     from edgemin.data import edgemin_cache
     p = edgemin_cache()/'bench'/'embed'; p.mkdir(parents=True, exist_ok=True); return p
@@ -129,6 +159,17 @@ def teacher_entries(sentences) -> list[dict]:
     q = quantize_embedder(export_embedder(t, cache()/'teacher'/'model.onnx'), cache()/'teacher'/'model_quantized.onnx', 'bert')
     rows.append(measure('teacher (ONNX INT8)', OnnxEmbedder(q), tok, t.config, q.stat().st_size, sentences, t, sentences[:500]))
     return rows
+
+def teacher_st_entry(sentences) -> list[dict]:
+    "The teacher as sentence-transformers exports and quantizes it itself (its graph ends at the token vectors; pooled here as it pools)."
+    from edgemin.embed import load_encoder
+    from edgemin.data import load_tokenizer, resolve_checkpoint
+    t, tok = load_encoder(TEACHER), load_tokenizer(TEACHER)
+    g, info = st_int8(resolve_checkpoint(TEACHER))
+    row = measure(f"teacher (ONNX INT8, sentence-transformers' export)", TokenGraph(g, t.pooling, t.normalize), tok, t.config, g.stat().st_size,
+                  sentences, t, sentences[:500])
+    row['export'] = {k: v for k, v in info.items() if 'graph' not in k}
+    return [row]
 
 def student_entry(name: str, spec: dict, sentences) -> list[dict]:
     from edgemin.embed import EmbedDistillConfig, EmbedRunConfig, embed_run, load_encoder, OnnxEmbedder
@@ -191,6 +232,7 @@ def latency_pass(res: dict, rounds: int = 3):
     t = load_encoder(TEACHER)
     models['teacher (PyTorch fp32)'] = (t, t.config)
     if (cache()/'teacher'/'model_quantized.onnx').is_file(): models['teacher (ONNX INT8)'] = (OnnxEmbedder(cache()/'teacher'/'model_quantized.onnx'), t.config)
+    if (cache()/'teacher-st.json').is_file(): models["teacher (ONNX INT8, sentence-transformers' export)"] = (TokenGraph(st_int8('')[0]), t.config)
     for name in STUDENTS:
         f = cache()/name/'model'
         if not (f/'onnx'/'model_quantized.onnx').is_file(): continue
@@ -296,7 +338,7 @@ def targets(rows, t) -> list[str]:
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
-    ap.add_argument('--only', nargs='+', help=f"entries to run: teacher, model2vec, {', '.join(STUDENTS)}")
+    ap.add_argument('--only', nargs='+', help=f"entries to run: teacher, teacher-st, model2vec, {', '.join(STUDENTS)}")
     ap.add_argument('--redo', nargs='+', default=[], help='measure these entries again')
     ap.add_argument('--render', action='store_true', help='only rewrite embed.md and the plots from embed.json')
     ap.add_argument('--latency', action='store_true', help='only time every model again (interleaved rounds) and rewrite the results')
@@ -311,18 +353,19 @@ def main(argv=None):
     elif not args.render:
         from edgemin.embed import embedding_sentences
         probe = embedding_sentences('glue', glue_dir(), max_sentences=2000, seed=1)      # 2,000 sentences for the speed figures only
-        todo = args.only or ['teacher', 'model2vec', *STUDENTS]
+        todo = args.only or ['teacher', 'teacher-st', 'model2vec', *STUDENTS]
         for name in todo:
             if name in res['entries'] and name not in args.redo: print(f'{name}: already measured'); continue
             load = [round(x, 2) for x in os.getloadavg()]
             t0 = time.perf_counter()
             spec = STUDENTS.get(name)
-            rows = (teacher_entries(probe) if name == 'teacher' else [model2vec_entry(probe)] if name == 'model2vec' else
+            rows = (teacher_entries(probe) if name == 'teacher' else teacher_st_entry(probe) if name == 'teacher-st' else
+                    [model2vec_entry(probe)] if name == 'model2vec' else
                     student_entry(name, spec(res) if callable(spec) else spec, probe))
             res['entries'][name] = {'rows': [r['model'] for r in rows], 'load_before': load, 'seconds': round(time.perf_counter() - t0, 1)}
             res['rows'] = [r for r in res['rows'] if r['model'] not in {x['model'] for x in rows}] + rows
             res['environment'], res['updated'] = environment(), datetime.datetime.now().isoformat(timespec='seconds')
-            order = ['teacher', 'model2vec', *STUDENTS]
+            order = ['teacher', 'teacher-st', 'model2vec', *STUDENTS]
             res['rows'].sort(key=lambda r: next((i for i, n in enumerate(order) if r['model'] in res['entries'].get(n, {}).get('rows', [])), 99))
             RESULTS.mkdir(parents=True, exist_ok=True); write_atomic(OUT, json.dumps(res, indent=1))
             print(f"{name}: done in {time.perf_counter() - t0:.0f} s")

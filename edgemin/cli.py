@@ -485,7 +485,7 @@ def _pipeline_commands(sub, command: str | None = None):
     r = sub.add_parser('run', help='the whole pipeline: teacher -> distill -> prune -> quantize, with a report', **keys('run'))
     r.add_argument('config', nargs='?', help='YAML / JSON config file')
     r.add_argument('--preset', help='a named configuration: sst2-offline, sst2-mpnet-offline, sst2-distilbert, mrpc, rte, qqp, mnli; '
-                                   'embed-minilm-l3, embed-minilm-l2-w256, embed-minilm-l3-pruned (sentence embeddings)')
+                                   'embed-minilm-l3, embed-minilm-l2-w256, embed-minilm-l3-pruned, embed-minilm-l3-w256 (sentence embeddings)')
     r.add_argument('--out', help='run directory (default runs/NAME)')
     r.add_argument('--checkpoint-every', type=int, default=0, metavar='N',
                    help='save the training state every N steps of the teacher fine-tuning and the distillation, so an '
