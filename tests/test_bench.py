@@ -266,3 +266,20 @@ def test_the_embedding_targets_are_judged_on_the_int8_students():
     assert '**met by EdgeMIN a (ONNX INT8)**' in out and 'EdgeMIN b' not in out.split('\n')[2], out      # b is 4.8× faster only
     assert "better than Model2Vec's STS-B (0.7000) at no more than twice its size (0.0 MB): **not met**" in out, out   # 9 B > 2 × 4 B
     assert targets([t, fp32], t) == []                                 # no INT8 student measured: nothing to judge
+
+def test_the_embedding_study_chooses_its_rate_on_held_out_training_sentences(monkeypatch, tmp_path):
+    "bench/embed.py --study: the rate with the best agreement on held-out training sentences, never the best STS-B, is trained longer."
+    import embed
+    monkeypatch.setattr(embed, 'OUT', tmp_path/'embed.json')
+    sts = {1e-4: 0.9, 3e-4: 0.7, 1e-3: 0.6, 3e-3: 0.5}                      # the dev figure points the other way
+    fake = lambda lr, ep: {'lr': lr, 'epochs': ep, 'steps': 1, 'distill_s': 60.0, 'fp32': {'agreement': lr, 'stsb_spearman': sts[lr]},
+                           'int8': {'stsb_spearman': sts[lr], 'mrpc_ap': 0.8, 'qnli_mrr10': 0.5, 'size_bytes': 1e6}}
+    monkeypatch.setattr(embed, 'study_point', fake)
+    res = {}
+    embed.study(res)
+    assert res['study']['chosen_lr'] == max(embed.STUDY_LRS)
+    assert [(p['lr'], p['epochs']) for p in res['study']['points']][-1] == (max(embed.STUDY_LRS), embed.STUDY_EPOCHS)
+    embed.study(res)                                                          # resumed: nothing run twice
+    assert len(res['study']['points']) == len(embed.STUDY_LRS) + 1
+    text = '\n'.join(embed.study_lines(res['study'], {'stsb_spearman': 1.0}))
+    assert f"| {max(embed.STUDY_LRS):g} (chosen) | {embed.STUDY_EPOCHS:g} |" in text, text
