@@ -272,14 +272,16 @@ def test_the_embedding_study_chooses_its_rate_on_held_out_training_sentences(mon
     import embed
     monkeypatch.setattr(embed, 'OUT', tmp_path/'embed.json')
     sts = {1e-4: 0.9, 3e-4: 0.7, 1e-3: 0.6, 3e-3: 0.5}                      # the dev figure points the other way
-    fake = lambda lr, ep: {'lr': lr, 'epochs': ep, 'steps': 1, 'distill_s': 60.0, 'fp32': {'agreement': lr, 'stsb_spearman': sts[lr]},
+    fake = lambda lr, ep, every=False: {'lr': lr, 'epochs': ep, 'steps': 1, 'distill_s': 60.0, 'sentences': 95000 if every else 40000,
+                                        'fp32': {'agreement': lr, 'stsb_spearman': sts[lr]},
                            'int8': {'stsb_spearman': sts[lr], 'mrpc_ap': 0.8, 'qnli_mrr10': 0.5, 'size_bytes': 1e6}}
     monkeypatch.setattr(embed, 'study_point', fake)
     res = {}
     embed.study(res)
     assert res['study']['chosen_lr'] == max(embed.STUDY_LRS)
-    assert [(p['lr'], p['epochs']) for p in res['study']['points']][-1] == (max(embed.STUDY_LRS), embed.STUDY_EPOCHS)
+    assert [(p['lr'], p['epochs'], p['sentences']) for p in res['study']['points']][-2:] == \
+        [(max(embed.STUDY_LRS), embed.STUDY_EPOCHS, 40000), (max(embed.STUDY_LRS), embed.STUDY_ALL_EPOCHS, 95000)]
     embed.study(res)                                                          # resumed: nothing run twice
-    assert len(res['study']['points']) == len(embed.STUDY_LRS) + 1
+    assert len(res['study']['points']) == len(embed.STUDY_LRS) + 2
     text = '\n'.join(embed.study_lines(res['study'], {'stsb_spearman': 1.0}))
-    assert f"| {max(embed.STUDY_LRS):g} (chosen) | {embed.STUDY_EPOCHS:g} |" in text, text
+    assert f"| {max(embed.STUDY_LRS):g} (chosen) | 40,000 | {embed.STUDY_EPOCHS:g} |" in text, text
