@@ -98,8 +98,10 @@ def test_the_bundle_classifies_in_the_browser_as_in_python(bundles, transformers
 
 
 # Sentence embeddings (issue #29): a narrowed student of all-MiniLM-L6-v2 (2 layers x 256, projected back to 384 by
-# the ridge fit `make_embedder` does), run by transformers.js' feature-extraction pipeline with the folder's pooling
-# and normalisation, one sentence at a time as the page sends them, against ONNX Runtime in Python at batch 1.
+# the ridge fit `make_embedder` does) with its vocabulary trimmed to the tokens of 1,000 training sentences (dev words
+# outside it spelled with kept pieces by the folder's trimmed tokenizer), run by transformers.js' feature-extraction
+# pipeline with the folder's pooling and normalisation, one sentence at a time as the page sends them, against ONNX
+# Runtime in Python at batch 1 reading text with the same folder's tokenizer.
 EMBED_COSINE = {'fp32': 0.9999, 'int8': 0.99}    # the least cosine allowed between a browser vector and Python's
 # (measured here, 2026-12-06: fp32 least 1.000000; INT8 least 0.9969, mean 0.9984: WASM's integer kernels round differently)
 
@@ -112,6 +114,10 @@ def embedders(tmp_path_factory):
     train = [str(s) for s in load_task('sst2', data_dir=GLUE, splits=['train'])['train']['sentence'][:1000]]
     student = make_embedder(teacher, train, tok, layers=2, hidden=256, seed=0)
     assert student.proj is not None
+    from edgemin.embed import sentence_data
+    from edgemin.vocab import trim_to_task
+    v = trim_to_task(student.model, sentence_data(train, tok, held_out=train[:10]))
+    assert v['split'] and v['after'] < 0.5 * v['before'], v
     root = tmp_path_factory.mktemp('embed-web')
     out = {}
     for precision in ('fp32', 'int8'):
@@ -119,19 +125,22 @@ def embedders(tmp_path_factory):
         fp = export_embedder(student, folder/'onnx'/'model.onnx')
         if precision == 'int8': quantize_embedder(fp, folder/'onnx'/'model_quantized.onnx', student.arch.family)
         out[precision] = folder
-    return out, tok
+    return out
 
 @pytest.mark.parametrize('precision', ['fp32', 'int8'])
 def test_the_embedder_embeds_in_the_browser_as_in_python(embedders, transformers_js, precision):
     from edgemin.data import load_task
     from edgemin.embed import OnnxEmbedder, embed_web_demo, encode
-    folders, tok = embedders
-    f = folders[precision]
+    from edgemin.data import load_tokenizer
+    f = embedders[precision]
+    tok = load_tokenizer(f)                                                  # the folder's own, trimmed with the vocabulary
     if not (f.parent/'lib').exists(): (f.parent/'lib').symlink_to(transformers_js, target_is_directory=True)
     embed_web_demo(f, library='../lib/@huggingface/transformers/dist/transformers.min.js', wasm='../lib/onnxruntime-web/dist/')
     texts = [str(s) for s in load_task('sst2', data_dir=GLUE, splits=['validation'])['validation']['sentence'][:100]]
     graph = f/'onnx'/('model_quantized.onnx' if precision == 'int8' else 'model.onnx')
     want = encode(OnnxEmbedder(graph), tok, texts, batch_size=1)
+    spelled = sum(a != b for a, b in zip(tok(texts)['input_ids'], load_tokenizer('minilm-l6')(texts)['input_ids']))
+    assert len(tok.get_vocab()) < 15000 and spelled >= 10, spelled            # dev words outside the kept vocabulary, spelled in pieces
     got = np.array(_in_browser(f, texts, call='embed'), dtype=np.float32)
     assert got.shape == want.shape == (len(texts), 384)                     # the teacher's width: the projection ran in the graph
     cos = (got * want).sum(-1) / (np.linalg.norm(got, axis=-1) * np.linalg.norm(want, axis=-1))
