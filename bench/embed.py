@@ -227,7 +227,30 @@ def study(res: dict):
     st['chosen_lr'] = max(grid, key=lambda p: p['fp32']['agreement'])['lr']
     point(st['chosen_lr'], STUDY_EPOCHS)
     point(st['chosen_lr'], STUDY_ALL_EPOCHS, every=True)
+    if 'scales' not in st: study_scales(res)
     write_atomic(OUT, json.dumps(res, indent=1))
+
+def study_scales(res: dict):
+    """INT8 with one scale per weight tensor against one per output channel, for the study's longest-trained student: chosen by
+    fidelity (mean cosine of the INT8 vectors to the student's float vectors) on the run's 500 held-out training sentences."""
+    from edgemin.embed import load_encoder, quantize_embedder, OnnxEmbedder, agreement, embedding_sentences, evaluate_embeddings
+    from edgemin.quantize import QuantizeConfig
+    from edgemin.data import load_tokenizer
+    st = res['study']
+    d = study_dir(st['chosen_lr'], STUDY_ALL_EPOCHS, True)/'model'
+    s, tok, t, ttok = load_encoder(d), load_tokenizer(d), load_encoder(TEACHER), load_tokenizer(TEACHER)
+    held = embedding_sentences('glue', glue_dir(), None, 0)[:500]      # what embed_run held out (the first 500 of the same shuffle)
+    out = {}
+    for pc in (False, True):
+        q = quantize_embedder(d/'onnx'/'model.onnx', cache()/'study'/f"scales-{'channel' if pc else 'tensor'}.onnx", s.arch.family,
+                              QuantizeConfig(quantize_embeddings=True, per_channel=pc))
+        m = OnnxEmbedder(q)
+        out['per_channel' if pc else 'per_tensor'] = {'fidelity': agreement(m, s, held, tok), 'agreement': agreement(m, t, held, tok, ttok),
+                                                      'size_bytes': q.stat().st_size, **evaluate_embeddings(m, tok, ('stsb',), glue_dir())}
+    out['chosen'] = max(('per_tensor', 'per_channel'), key=lambda k: out[k]['fidelity'])
+    st['scales'] = out
+    write_atomic(OUT, json.dumps(res, indent=1))
+    print('study scales:', json.dumps(out), flush=True)
 
 def latency_pass(res: dict, rounds: int = 3):
     """Batch-1 latency of every PyTorch / ONNX model again, in interleaved rounds, the median kept: one entry's timing
@@ -325,6 +348,11 @@ def study_lines(st: dict | None, t: dict) -> list[str]:
         out.append(f"| {p['lr']:g}{' (chosen)' if p['lr'] == st.get('chosen_lr') else ''} | {p['sentences']:,} | {p['epochs']:g} | {p['steps']} | {p['distill_s'] / 60:.0f} | "
                    f"{f['agreement']:.4f} | {f['stsb_spearman']:.4f} | {q['stsb_spearman']:.4f} | {q['stsb_spearman'] / t['stsb_spearman']:.1%} | "
                    f"{q['mrpc_ap']:.4f} | {q['qnli_mrr10']:.4f} | {q['size_bytes'] / 1e6:.1f} |")
+    sc = st.get('scales')
+    if sc:
+        f = lambda k: f"{sc[k]['fidelity']:.4f} to its float vectors ({sc[k]['agreement']:.4f} to the teacher's), STS-B ρ {sc[k]['stsb_spearman']:.4f}"
+        out += ['', f"INT8 scales for the last student, chosen by fidelity on the same held-out training sentences: one scale per weight tensor "
+                    f"{f('per_tensor')}; one per output channel {f('per_channel')}. Chosen: **{sc['chosen'].replace('_', ' ')}**."]
     return out + ['']
 
 def targets(rows, t) -> list[str]:
