@@ -609,8 +609,8 @@ def export_embedder(encoder: SentenceEncoder, path: str | Path, opset: int = 17)
     return path
 
 def quantize_embedder(float_onnx: str | Path, out: str | Path, family: str,
-                      config: QuantizeConfig = QuantizeConfig(quantize_embeddings=True)) -> Path:
-    "The INT8 graph of an exported embedder (ONNX Runtime dynamic quantization; `config` as for classifiers)."
+                      config: QuantizeConfig = QuantizeConfig(quantize_embeddings=True, per_channel=True)) -> Path:
+    "The INT8 graph of an exported embedder (ONNX Runtime dynamic quantization, one scale per weight channel by default; `config` as for classifiers)."
     if config.mode != 'dynamic' or config.backend != 'onnxruntime':
         raise ModelError(f"embedders are quantized with ONNX Runtime's dynamic mode; got {config.backend}/{config.mode}")
     Path(out).parent.mkdir(parents=True, exist_ok=True)
