@@ -340,7 +340,8 @@ def study_lines(st: dict | None, t: dict) -> list[str]:
            "relations). The learning rate is chosen by the student's agreement with the teacher (mean cosine) on the run's 500 held-out "
            "*training* sentences, never on an evaluation split; the chosen rate is then trained three times as long, and then for two epochs "
            "of every local training sentence (a step added after the three-epoch point, with its agreement still rising). STS-B and the "
-           "other evaluations are reported, not used to choose.", '',
+           "other evaluations are reported, not used to choose. The INT8 columns used one scale per weight tensor, the default until the "
+           "comparison below made it one per channel.", '',
            '| learning rate | sentences | epochs | steps | distill min | held-out agreement (fp32) | STS-B ρ fp32 | STS-B ρ INT8 | STS-B kept (INT8) | MRPC AP INT8 | QNLI MRR@10 INT8 | INT8 MB |',
            '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|']
     for p in sorted(st['points'], key=lambda p: (p['steps'], p['lr'])):
