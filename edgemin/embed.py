@@ -673,7 +673,7 @@ def embed_web_demo(folder: str | Path,              # an embedder folder with on
 class EmbedRunConfig(Config):
     "An embedding run: the teacher, the student's shape, the sentences, the distillation, what is measured."
     teacher: str = 'minilm-l6'           # a sentence-transformers folder, alias or Hub id
-    student: str | None = None           # an embedder folder to start from (e.g. an earlier run's model/) instead of cutting one out of the teacher
+    student: str | None = None           # an embedder folder to start from (an earlier run's model/) instead of a cut of the teacher (then the shape keys below are not used)
     layers: int = 3                      # student layers (every other teacher layer by default)
     hidden: int | None = None            # student width (default the teacher's; narrower ones project back to it)
     heads: int | None = None             # attention heads per layer (default the teacher's, at the student's width)
@@ -682,7 +682,7 @@ class EmbedRunConfig(Config):
     max_sentences: int | None = 20000    # training sentences (None: all there are)
     held_out: int = 500                  # sentences kept out of training for the agreement figure
     distill: EmbedDistillConfig | None = EmbedDistillConfig()   # None: no distillation (a `student` compressed as it is)
-    prune: EmbedPruneConfig | None = None   # heads / FFN neurons removed after distillation, then recovered (None: no pruning)
+    prune: EmbedPruneConfig | None = None   # heads / FFN neurons / vocabulary removed after distillation, then recovered (None: no pruning)
     evals: tuple = ('stsb', 'mrpc', 'qnli')   # embedding evaluations (`EMBED_EVALS`)
     max_eval: int | None = None          # cap each evaluation's dev set (quick runs)
     seq_len: int = 128                   # tokens per input when timing
