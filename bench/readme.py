@@ -423,7 +423,7 @@ def embed_(lines: list):
     if st and st.get('points'):
         pts = sorted(st['points'], key=lambda p: (p['steps'], p['lr']))
         lines += [f"Distillation budget (`python bench/embed.py --study`, a {st['base']['layers']}-layer × {st['base']['hidden']} student, the learning "
-                  "rate chosen on held-out training sentences): INT8 STS-B ρ " + ', '.join(
+                  "rate chosen on held-out training sentences): INT8 (one scale per tensor) STS-B ρ " + ', '.join(
                       f"{p['int8']['stsb_spearman']:.4f} at lr {p['lr']:g} × {p['epochs']:g} epoch{'s' if p['epochs'] != 1 else ''} of "
                       f"{p['sentences']:,} sentences" for p in pts) + f" (the teacher: {t['stsb_spearman']:.4f}).", '']
 
