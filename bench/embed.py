@@ -13,6 +13,7 @@ Run it alone: latency is measured on the whole CPU.
     python bench/embed.py --only teacher l3    # some entries
     python bench/embed.py --render             # rewrite embed.md (and the plot) from embed.json
     python bench/embed.py --latency            # time every model again, 7 interleaved rounds, median kept
+    python bench/embed.py --study              # the distillation budget: learning rate, epochs, sentences, INT8 scales
 
 Targets (the embedding issue): an EdgeMIN model >= 10x smaller and >= 5x faster than the teacher keeping >= 97% of its
 STS-B Spearman, and an EdgeMIN point better than Model2Vec's in quality at no more than twice its size.
@@ -214,7 +215,7 @@ def study_point(lr: float, epochs: float, all_sentences: bool = False) -> dict:
             'load_before': [round(x, 2) for x in os.getloadavg()], **rows}
 
 def study(res: dict):
-    "The learning-rate grid at one epoch, the rate with the best held-out agreement chosen, then that rate for STUDY_EPOCHS; resumable."
+    "The learning-rate grid at one epoch, the rate with the best held-out agreement chosen, then that rate for STUDY_EPOCHS and on every sentence, then the INT8 scales; resumable."
     st = res.setdefault('study', {'base': STUDY_BASE, 'points': []})
     b = st['base']
     def point(lr, ep, every=False):
