@@ -1,5 +1,6 @@
 """Sentence-embedding compression, side by side in one run on this CPU: the teacher (all-MiniLM-L6-v2) in PyTorch and as
-an INT8 ONNX graph (EdgeMIN's export of it, pooled and normalised, quantized like the students), Model2Vec distilled
+INT8 ONNX graphs (EdgeMIN's export of it, pooled and normalised, quantized like the students; and sentence-transformers'
+own export and quantization, bench/st_export.py in `.venv-optimum`), Model2Vec distilled
 from the same teacher here (static embeddings; PyPI's `model2vec`, in its own environment `.venv-m2v`), and EdgeMIN
 students at several sizes (`edgemin.embed.embed_run`: cut out of the teacher, distilled on local GLUE training sentences,
 INT8). Every model is measured the same way: STS-B dev Spearman, MRPC dev average precision, QNLI dev retrieval
