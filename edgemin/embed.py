@@ -744,7 +744,6 @@ def embed_run(config: EmbedRunConfig, out: str | Path, progress: bool = True) ->
     "Distill, save, export and quantize an embedder into `out`, measuring the teacher, the student and its INT8 graph; returns the record."
     from edgemin.data import load_tokenizer
     from edgemin.profile import size_on_disk
-    from edgemin.vocab import tokenizer_for
     cfg, out = config, Path(out)
     out.mkdir(parents=True, exist_ok=True)
     teacher, tok = load_encoder(cfg.teacher, seed=cfg.seed), load_tokenizer(cfg.teacher)
@@ -771,7 +770,7 @@ def embed_run(config: EmbedRunConfig, out: str | Path, progress: bool = True) ->
         done.write_text(json.dumps(drec, indent=1))
     fp = export_embedder(student, folder/'onnx'/'model.onnx')
     q = quantize_embedder(fp, folder/'onnx'/'model_quantized.onnx', student.arch.family)
-    stok = tokenizer_for(student.model, tok)       # the graph reads token ids: a trimmed vocabulary's tokenizer spells unseen words
+    stok = _reading_tokenizer(student, tok)        # the graph reads token ids: a trimmed vocabulary's tokenizer spells unseen words
     rows = [_measure('teacher (PyTorch fp32)', teacher, tok, cfg, size_on_disk(teacher.model), teacher.config),
             _measure('student (PyTorch fp32)', student, tok, cfg, size_on_disk(folder), student.config, teacher, held),
             _measure('student (ONNX INT8)', OnnxEmbedder(q), stok, cfg, q.stat().st_size, student.config, teacher, held, tok)]
