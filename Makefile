@@ -19,7 +19,7 @@ help:
 	@echo "make demo   run EdgeMIN on real SST-2 (local glue_data if present, else the Hugging Face Hub)"
 	@echo "make test   export-sync check, docs build (runs every notebook: the notebook tests), pytest tests/ (browser tests included)"
 	@echo "make docs   execute every notebook and render it to HTML in _docs/ (fails on any error)"
-	@echo "make bench  run the benchmark suite in bench/ (about 12.5 hours on an idle 2-core CPU) and regenerate README's Results"
+	@echo "make bench  run the benchmark suite in bench/ (about 14.5 hours on an idle 2-core CPU) and regenerate README's Results"
 
 $(STAMP): settings.ini setup.py
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -75,11 +75,11 @@ pytest: $(STAMP)
 	$(TEST_ENV) $(BIN)/pytest tests/
 
 # The benchmark suite, one script after another (each resumes where it stopped and records the machine), then README's
-# Results section regenerated from bench/results/*.json. About 12.5 hours here on an idle 2-core CPU: teacher 60 min
+# Results section regenerated from bench/results/*.json. About 14.5 hours here on an idle 2-core CPU: teacher 60 min
 # (cached afterwards), distill 110, prune 50, quantize 30, compare about 410 (six settings: SST-2 100, CoLA 35,
-# STS-B 81, RTE 69, MRPC 62, SST-2 with the 10% teacher 61), recipe 40, scaling 40, embed 45. Run it with nothing else on the CPU.
+# STS-B 81, RTE 69, MRPC 62, SST-2 with the 10% teacher 61), recipe 40, pareto 120, scaling 40, embed 45. Run it with nothing else on the CPU.
 BENCH_ENV := TQDM_DISABLE=1 $(if $(GLUE_DIR),HF_HUB_OFFLINE=1 EDGEMIN_GLUE_DIR="$(GLUE_DIR)")
-BENCH_SCRIPTS ?= gemm padding teacher distill prune quantize compare runtime torch_paths ops drift recipe scaling embed
+BENCH_SCRIPTS ?= gemm padding teacher distill prune quantize compare runtime torch_paths ops drift recipe pareto scaling embed
 # compare.py's settings (the SST-2 headline first): `make bench BENCH_SCRIPTS=compare COMPARE_SETTINGS=sst2` for one
 COMPARE_SETTINGS ?= sst2 sst2-teacher10 mrpc rte cola stsb
 OPTIMUM_VENV := .venv-optimum

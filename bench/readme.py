@@ -43,6 +43,7 @@ def headline(lines: list):
     for k, goal in s['targets'].items():
         lines.append(f"| {names[k]} | {fmt(k, goal)} | {fmt(k, s[k])} | {'yes' if s['met'][k] else '**no**'} |")
     lines.append('')
+    lines += against_optimum(s)
     if c and 'sst2' in c['settings']:
         e = c['settings']['sst2']['entries']
         base = e.get('teacher fp32 (PyTorch)')
@@ -60,6 +61,18 @@ def headline(lines: list):
         lines += ['Full table, other settings and the variants: [bench/results/compare.md](bench/results/compare.md); '
                   'headline numbers: [bench/results/summary.json](bench/results/summary.json).', '']
     lines += other_teachers(s)
+
+def against_optimum(s: dict) -> list:
+    "The final model against the strongest Optimum INT8 teacher, judged on the runtime targets (summary.json's against_optimum)."
+    g, t = s.get('against_optimum'), s.get('peer_targets')
+    if not g or not t: return []
+    ok = lambda *ks: 'met' if all(g['met'][k] for k in ks) else '**missed**'
+    b = g['points_behind']
+    return [f"Against the strongest Optimum INT8 teacher ({g['optimum']['preset']} preset, graph optimization {g['optimum']['optimize']}), "
+            f"the final model is {g['size_ratio']:.1f}× smaller (target ≥ {t['size_ratio']:g}×: {ok('size_ratio')}), {g['bs1']:.1f}× / "
+            f"{g['bs1_typical']:.1f}× / {g['bs32']:.1f}× faster at batch 1 × 128 / batch 1 × {g['typical_len']} / batch 32 × 128 tokens "
+            f"(target ≥ {t['bs1']:g}× at each: {ok('bs1', 'bs1_typical', 'bs32')}) and {abs(b):.1f} points of dev accuracy "
+            f"{'behind' if b > 0 else 'ahead'} (target: at most {t['points_behind']:g} behind: {ok('points_behind')}).", '']
 
 def other_teachers(s: dict) -> list:
     "The same pipeline from a BERT-base-size teacher (compare.py's settings with their own targets), beside the headline."
@@ -155,7 +168,8 @@ def recipe_note() -> list:
     if own not in fin or len(fin) < 2: return []
     cell = lambda n: f"{fin[n][0]:.4f} ± {fin[n][1]:.4f} ({fin[n][0] / r['teacher_dev']:.1%}, {fin[n][2]} seeds)"
     others = '; '.join(f"{n} ({RECIPE_LABELS.get(n, n)}): {cell(n)}" for n in fin if n != own)
-    return [f"Over training seeds (`bench/recipe.py`), the final INT8 model's dev accuracy with the pipeline's recipe above ({own}: "
+    when = '' if r.get('heldout') else " (measured before the heldout split existed: those runs chose checkpoints on dev, so they do not compare one to one with the table above)"
+    return [f"Over training seeds (`bench/recipe.py`{when}), the final INT8 model's dev accuracy with the pipeline's recipe above ({own}: "
             f"{RECIPE_LABELS.get(own, own)}) is {cell(own)}; with the other recipes in the same pipeline, {others}.", '']
 
 def settings_(lines: list):
@@ -239,6 +253,23 @@ def recipe_(lines: list):
         if not any(st['runs'].values()): continue
         lines += [f"{sname} ({st['metric']}, teacher {st['teacher_dev']:.4f}, {st['steps']} distillation steps):", '']
         lines += recipe_table(st) + ['']
+
+def pareto_(lines: list):
+    "The SST-2 setting's two Pareto points (bench/pareto.py), once a goal has its chosen candidate."
+    p = _load('pareto')
+    if not p or not p.get('goals'): return
+    lines += ["### Two points of the SST-2 setting's Pareto front (`bench/pareto.py`)", '',
+              "Candidate pipelines (student shape, pruning share, a general-distillation phase on unlabelled SST-2 sentences) are chosen "
+              "on heldout training data among those meeting each goal's size and speed bars, then run over seeds; ratios against the "
+              f"fp32 PyTorch teacher ([details](bench/results/pareto.md); {_machine(p.get('environment', {}))}).", '',
+              '| goal | candidate | seeds | dev accuracy | retention | × smaller | × faster bs1 |', '|---|---|---:|---|---:|---:|---:|']
+    cell = lambda g, k, v: f"{target_cell('accuracy_retention' if k == 'retention' else k, v)} ({'met' if g['met'].get(k) else '**missed**'})"
+    for goal, g in p['goals'].items():
+        b = p['bars'][goal]
+        fast = cell(g, 'latency_ratio_bs1', g['latency_ratio_bs1']) if 'latency_ratio_bs1' in g else 'not timed'
+        lines.append(f"| {goal} (≥ {b['retention']:.0%}, ≥ {b['size_ratio']:g}×, ≥ {b['latency_ratio_bs1']:g}×) | {g['candidate']} | {g['seeds']} | "
+                     f"{g['dev_mean']:.4f} ± {g['dev_std']:.4f} | {cell(g, 'retention', g['retention'])} | {cell(g, 'size_ratio', g['size_ratio'])} | {fast} |")
+    lines.append('')
 
 def teacher(lines: list):
     t = _load('teacher')
@@ -430,7 +461,7 @@ def embed_(lines: list):
 def section() -> str:
     lines = [START, '', 'Every figure below is read from `bench/results/*.json` by `python bench/readme.py`; `make bench` reruns the '
              'benchmarks and this section. Latency is the median CPU forward pass on the machine named with each result.', '']
-    for f in (headline, settings_, recipe_, teacher, distill_, prune_, quantize_, runtime_, torch_paths_, padding_, browser_, arm_, embed_, scaling_): f(lines)
+    for f in (headline, settings_, recipe_, pareto_, teacher, distill_, prune_, quantize_, runtime_, torch_paths_, padding_, browser_, arm_, embed_, scaling_): f(lines)
     return '\n'.join(lines + [END])
 
 def main(argv=None):

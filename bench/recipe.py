@@ -21,6 +21,7 @@ from tables import recipe_table
 from edgemin.data import get_task
 from edgemin.teacher import cache_dir
 from edgemin.runner import run
+from edgemin.runconfig import DataSpec
 from edgemin.profile import environment
 
 def compare_run(root: Path, r: str) -> tuple[Path, str] | None:
@@ -43,6 +44,10 @@ def _migrate(res: dict) -> dict:
     res.setdefault('settings', {})
     return res
 
+def chosen_on(st: dict) -> str:
+    "Where a setting's runs chose their checkpoints, as reports say it."
+    return f"a heldout {st['heldout']:.0%} of the compression data, never on dev" if st.get('heldout') else "the dev split (measured before the heldout split existed)"
+
 def render_md(res: dict) -> str:
     env = res['environment']
     lines = ['# EdgeMIN pipeline: distillation recipe over seeds', '',
@@ -52,7 +57,8 @@ def render_md(res: dict) -> str:
              "200 recovery steps, vocabulary trimmed, ONNX Runtime dynamic INT8) with the recipe shown in the distillation stage. "
              "Dev main metric after each stage; mean ± std over seeds.", '']
     for sname, st in res['settings'].items():
-        lines += [f"## {sname} ({st['steps']} distillation steps; teacher dev {st['metric']} {st['teacher_dev']:.4f})", '']
+        lines += [f"## {sname} ({st['steps']} distillation steps; teacher dev {st['metric']} {st['teacher_dev']:.4f})", '',
+                  f"Checkpoints chosen on {chosen_on(st)}.", '']
         lines += recipe_table(st)
         lines += ['', '| recipe | seed | distilled | pruned | recovered | final INT8 |', '|---|---:|---:|---:|---:|---:|']
         for r, runs in st['runs'].items():
@@ -77,6 +83,10 @@ def main(argv=None):
         metric = get_task(task).main_metric
         cargs = argparse.Namespace(steps=default_steps(len(data.encoded['train'])), heads=0.4, ffn=0.3, recover_steps=200, smoke=False)
         st = res['settings'].setdefault(sname, {'runs': {}})
+        if any(st['runs'].values()) and 'heldout' not in st:     # runs from before the heldout split chose checkpoints on dev
+            sys.exit(f"recipe.json's {sname} runs chose checkpoints on dev (before the heldout split existed); the pipeline now chooses "
+                     f"on heldout data: remove bench/results/recipe.json's {sname!r} entry (it stays in git history) before running it again")
+        st['heldout'] = DataSpec().heldout
         st.update(steps=cargs.steps, metric=metric,
                   teacher_dev=json.loads((tdir/'record.json').read_text())['best']['dev'][metric])   # the selected epoch's
         compare_root = compare_work()/sname
