@@ -114,8 +114,8 @@ def render_md(res: dict) -> str:
              "vocabulary trimmed, INT8); a general phase first distils the teacher's soft targets and relations on unlabelled SST-2 training "
              "sentences. Candidates are chosen on the heldout 10% of the compression data (accuracy against the teacher's there) among "
              "those meeting a goal's size and speed bars; dev accuracy is only reported. Ratios against the fp32 PyTorch teacher; "
-             f"batch 1 x 128 tokens, median of {res.get('rounds', '?')} interleaved passes"
-             + (f" (load average {res['load_1m']} when timed)." if res.get('load_1m') is not None else '.'), '']
+             + (f"batch 1 x 128 tokens, median of {res['rounds']} interleaved passes (load average {res.get('load_1m')} when timed)."
+                if res.get('rounds') else "batch 1 x 128 tokens in interleaved passes, not timed yet."), '']
     if t: lines += [f"Teacher: {t['size_bytes'] / 1e6:.1f} MB, dev accuracy {t['dev']:.4f}, heldout {t['heldout']:.4f}"
                     + (f", {t['bs1_ms']:.1f} ms" if 'bs1_ms' in t else '') + ". The teacher was fine-tuned on all of SST-2, heldout "
                     "sentences included, so its heldout score sits above its dev score and a heldout share reads lower than a dev "
