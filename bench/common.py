@@ -84,3 +84,11 @@ def pipeline_run(sname: str, st: dict) -> Path:
 def compare_work(smoke: bool = False) -> Path:
     "Where compare.py keeps its models and pipeline runs, one folder per setting (recipe.py and scaling.py reuse them)."
     return cache_dir()/'bench'/('compare-smoke' if smoke else 'compare')
+
+def interleaved_passes(models: dict, rounds: int, runs: int) -> dict:
+    "Batch-1 latency at 128 tokens (median ms) of every model in `rounds` passes, each model timed once per pass (the CPU's drift cancels)."
+    from edgemin.profile import latency
+    passes = {n: [] for n in models}
+    for _ in range(rounds):
+        for n, mdl in models.items(): passes[n].append(latency(mdl, 1, 128, min_runs=runs, min_seconds=1.0)['median_ms'])
+    return passes

@@ -34,8 +34,8 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))     # the shared helpers beside this script, from any directory
 from settings import (ROOT, RESULTS, SETTINGS, HEADLINE, RECIPE_DIRS, RECIPE_LABELS, FINAL, PRUNED, LENGTH_GROUPS, TEACHER_NAMES, ANCHORS, SETTING_TARGETS, CUT_VARIANTS, target_cell,
                       default_steps, pipeline_dir, recipe_of, teacher_of, student_of, student_label)
-from common import task_data, teacher_dir, write_atomic, edgemin_config, compare_work
-from tables import margin_kept, path_dev
+from common import task_data, teacher_dir, write_atomic, edgemin_config, compare_work, interleaved_passes
+from tables import margin_kept, path_dev, chosen_on
 from edgemin.data import get_task, compute_metrics
 from edgemin.checkpoint import load_model, save_model
 from edgemin.distill import make_student
@@ -182,9 +182,7 @@ def render_md(res: dict) -> str:
         a = st.get('args') or res.get('args')
         if a: lines += [f"Budget: {a['steps']} distillation steps per student; {a['heads']:.0%} of heads and {a['ffn']:.0%} of FFN neurons pruned, "
                         f"at most {a['recover_steps']} recovery steps; the pipeline's distillation recipe: {recipe_of(st)} "
-                        f"({RECIPE_LABELS[recipe_of(st)]}); checkpoints chosen on "
-                        + (f"a heldout {a['heldout']:.0%} of the compression data, never on dev." if a.get('heldout') else
-                           "the dev split (measured before the heldout split existed)."), '']
+                        f"({RECIPE_LABELS[recipe_of(st)]}); checkpoints chosen on {chosen_on(a.get('heldout'))}.", '']
         if st.get('environment'):
             se = st['environment']
             lines += [f"Measured on {st['measured']}: {se['cpu']} ({se['logical_cores']} cores), torch {se['torch']}, "
@@ -558,13 +556,6 @@ def recheck(s: Setting, models: dict):
         got, want = evaluate(mdl, s.data)[m], s.st['entries'][n]['dev'][m]
         s.st['entries'][n]['dev_recheck'] = got
         if moved(got, want): print(f"[{s.name}] {n}: dev {m} now {got:.4f}, recorded {want:.4f}", flush=True)
-
-def interleaved_passes(models: dict, rounds: int, runs: int) -> dict[str, list[float]]:
-    "Batch-1 latency at 128 tokens (median ms) of every model in `rounds` passes, each model timed once per pass."
-    passes = {n: [] for n in models}
-    for _ in range(rounds):
-        for n, mdl in models.items(): passes[n].append(latency(mdl, 1, 128, min_runs=runs, min_seconds=1.0)['median_ms'])
-    return passes
 
 def retime(s: Setting) -> dict[str, list[float]]:
     "Every entry scored on dev again and its batch-1 latency re-timed in interleaved passes (free of the CPU's drift between entries); the passes."

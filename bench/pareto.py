@@ -27,14 +27,14 @@ from pathlib import Path
 import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))     # the shared helpers beside this script, from any directory
 from settings import RESULTS, SETTINGS, default_steps
-from common import task_data, teacher_dir, write_atomic, edgemin_config, compare_work
+from common import task_data, teacher_dir, write_atomic, edgemin_config, compare_work, interleaved_passes
 from edgemin.checkpoint import load_model
 from edgemin.runconfig import DataSpec
 from edgemin.runner import run
 from edgemin.runtime import OnnxClassifier
 from edgemin.teacher import cache_dir
 from edgemin.train import evaluate
-from edgemin.profile import latency, size_on_disk, environment
+from edgemin.profile import size_on_disk, environment
 
 SETTING = 'sst2'
 HELDOUT = DataSpec().heldout        # the pipeline's heldout share of the compression data (its seed stays 0 for every run seed)
@@ -145,10 +145,7 @@ def render_md(res: dict) -> str:
 
 def time_all(res: dict, models: dict, rounds: int, runs: int):
     "Batch-1 x 128 latency of the teacher and every trained bundle in `rounds` interleaved passes (medians recorded)."
-    passes = {n: [] for n in models}
-    for _ in range(rounds):
-        for n, m in models.items(): passes[n].append(latency(m, 1, 128, min_runs=runs, min_seconds=1.0)['median_ms'])
-    for n, ps in passes.items():
+    for n, ps in interleaved_passes(models, rounds, runs).items():
         rec = res['teacher'] if n == 'teacher' else res['candidates'][n[0]]['seeds'][str(n[1])]
         rec['bs1_ms'], rec['bs1_passes'] = float(np.median(ps)), ps
     res.update(rounds=rounds, load_1m=round(os.getloadavg()[0], 2), timed=datetime.datetime.now().isoformat(timespec='seconds'))

@@ -17,7 +17,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))     # the shared helpers beside this script, from any directory
 from settings import RESULTS, SETTINGS, RECIPE_DIRS, default_steps, pipeline_dir
 from common import task_data, teacher_dir, write_atomic, edgemin_config, compare_work
-from tables import recipe_table
+from tables import recipe_table, chosen_on
 from edgemin.data import get_task
 from edgemin.teacher import cache_dir
 from edgemin.runner import run
@@ -44,10 +44,6 @@ def _migrate(res: dict) -> dict:
     res.setdefault('settings', {})
     return res
 
-def chosen_on(st: dict) -> str:
-    "Where a setting's runs chose their checkpoints, as reports say it."
-    return f"a heldout {st['heldout']:.0%} of the compression data, never on dev" if st.get('heldout') else "the dev split (measured before the heldout split existed)"
-
 def render_md(res: dict) -> str:
     env = res['environment']
     lines = ['# EdgeMIN pipeline: distillation recipe over seeds', '',
@@ -58,7 +54,7 @@ def render_md(res: dict) -> str:
              "Dev main metric after each stage; mean ± std over seeds.", '']
     for sname, st in res['settings'].items():
         lines += [f"## {sname} ({st['steps']} distillation steps; teacher dev {st['metric']} {st['teacher_dev']:.4f})", '',
-                  f"Checkpoints chosen on {chosen_on(st)}.", '']
+                  f"Checkpoints chosen on {chosen_on(st.get('heldout'))}.", '']
         lines += recipe_table(st)
         lines += ['', '| recipe | seed | distilled | pruned | recovered | final INT8 |', '|---|---:|---:|---:|---:|---:|']
         for r, runs in st['runs'].items():

@@ -27,3 +27,7 @@ def recipe_table(r: dict) -> list[str]:
         cells = ' | '.join(f"{m:.4f} ± {sd:.4f}" if len(runs) > 1 else f"{m:.4f}" for m, sd in ms.values())   # no spread from one seed
         lines.append(f"| {name} | {len(runs)} | {cells} | {ms['final'][0] / r['teacher_dev']:.1%} |")
     return lines
+
+def chosen_on(heldout: float | None) -> str:
+    "Where a benchmark's runs chose their checkpoints, as reports say it (`heldout`: the share held out of the compression data, if any)."
+    return f"a heldout {heldout:.0%} of the compression data, never on dev" if heldout else "the dev split (measured before the heldout split existed)"
