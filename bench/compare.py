@@ -21,12 +21,14 @@ the dev score of a constant prediction (the training data's majority class): the
     python bench/compare.py --train-only          # train and keep every model without measuring (can share the CPU)
     python bench/compare.py --recipe minilmv2-kd  # another pipeline recipe: a measured setting keeps what it can and re-times
     python bench/compare.py --render              # compare.md and summary.json written again from compare.json (no measuring)
+    python bench/compare.py --settings sst2 cola mrpc --seeds 3   # seeds 1-2 of every distillation-stage student after seed 0
+                                                  # (dev only, no timing: can share the CPU; about 12 distillations a setting)
 
 Results: bench/results/compare.json and compare.md (rewritten after every entry, resumable), and
 bench/results/summary.json (the headline ratios against the targets). Models live under ~/.cache/edgemin/bench.
 """
-import argparse, datetime, json, shutil, subprocess, sys, time
-from dataclasses import dataclass, field
+import argparse, datetime, json, shutil, statistics, subprocess, sys, time
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable
 
@@ -35,7 +37,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))     # the shared helper
 from settings import (ROOT, RESULTS, SETTINGS, HEADLINE, RECIPE_DIRS, RECIPE_LABELS, FINAL, PRUNED, LENGTH_GROUPS, TEACHER_NAMES, ANCHORS, SETTING_TARGETS, CUT_VARIANTS, target_cell,
                       default_steps, pipeline_dir, recipe_of, teacher_of, student_of, student_label)
 from common import task_data, teacher_dir, write_atomic, edgemin_config, compare_work, interleaved_passes
-from tables import margin_kept, path_dev, chosen_on
+from tables import margin_kept, path_dev, chosen_on, over_seeds, seeds_cell
 from edgemin.data import get_task, compute_metrics
 from edgemin.checkpoint import load_model, save_model
 from edgemin.distill import make_student
@@ -216,6 +218,7 @@ def render_md(res: dict) -> str:
                          f"{e['dev'][m]:.4f} | {r.get('size_ratio', float('nan')):.1f} | {r.get('latency_ratio_bs1', float('nan')):.1f} | "
                          f"{r.get('accuracy_retention', float('nan')):.1%} | {_roof(e, gemm, (st.get('environment') or {}).get('cpu'))} |")
         lines.append('')
+        lines += seeds_note(st, m)
         lines += torch_paths_note(sname, m)
         chk = {n: e['dev_recheck'] for n, e in st['entries'].items() if 'dev_recheck' in e}
         if chk:
@@ -292,6 +295,14 @@ def torch_paths_note(sname: str, m: str) -> list[str]:
             f"{tp['environment']['cpu']}, {tp['updated']}; bench/results/torch_paths.md). Against PyTorch at its fastest, the × faster "
             "column's speed-ups shrink by that factor.", '']
 
+def seeds_note(st: dict, m: str) -> list[str]:
+    "Under a setting whose students ran several training seeds (--seeds): each distillation-stage student's mean ± std, best first."
+    ss = {n: over_seeds(e, m) for n, e in st['entries'].items() if e.get('dev_seeds')}
+    if not ss: return []
+    order = sorted(ss, key=lambda n: -statistics.mean(ss[n]))
+    return [f"Distillation-stage students over training seeds (dev {m}, mean ± sample std; the table above shows seed 0; the heldout "
+            "split and every other setting stay those of seed 0): " + '; '.join(f"{n.removeprefix('student ')} {seeds_cell(ss[n])}" for n in order) + '.', '']
+
 def _lat(e, b=1, n=128):
     return next(l['median_ms'] for l in e['latency'] if l['batch'] == b and l['seq_len'] == n)
 
@@ -354,6 +365,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     ap.add_argument('--rounds', type=int, default=7, help='interleaved passes of the headline latency')
     ap.add_argument('--recipe', default=DEFAULT_RECIPE, choices=list(RECIPE_DIRS),
                     help=f'the pipeline\'s distillation recipe (default: the library default, {DEFAULT_RECIPE}); the others are ablated in the headline setting')
+    ap.add_argument('--seeds', type=int, default=1, help='training seeds of every distillation-stage student (EdgeMIN\'s stage and the classic '
+                    'students): seeds after the first are scored on dev only, no timing (safe beside other work); reports give mean ± std')
     ap.add_argument('--smoke', action='store_true')
     ap.add_argument('--train-only', action='store_true', help='only train and keep the models (no measurement; safe to run beside other work)')
     ap.add_argument('--render', action='store_true', help='only write compare.md and summary.json again from compare.json (no training, no timing)')
@@ -523,6 +536,34 @@ def add_students(s: Setting, teacher, main_dir: Path, wall: dict):
     if R != 'minilmv2':         # MiniLMv2 in the classic set: the relation-first recipe's distillation stage
         s.entry(f"student {RECIPE_LABELS['minilmv2']}", lambda: (load_model(ablation(s, main_dir, 'minilmv2')/'distill'), {'recipe': 'minilmv2'}))
 
+def add_seeds(s: Setting, teacher):
+    """Seeds 1 .. --seeds - 1 of every distillation-stage student (the pipeline's stage with its recipe, the classic students and,
+    where it is not the pipeline's recipe, the relation-first one), each scored on dev into its entry's `dev_seeds`. No timing
+    or profile: a seed changes no shape. The heldout split stays the one of seed 0, so every seed chooses on the same sentences."""
+    R = s.args.recipe
+    def stage(r: str, k: int):
+        "The pipeline's distillation stage alone with recipe `r` and seed `k` (kept in its own run directory)."
+        d = s.wd/f'seed{k}-distill-{r}'
+        cfg = replace(s.config(stages=('distill',), name=f'{r} seed {k}', recipe=r), seed=k)
+        run(cfg, d, progress=False)
+        return load_model(d/'distill')
+    def classic(obj: str, k: int):
+        path = s.wd/f'student-{obj}-heldout-seed{k}'
+        if (path/'record.json').is_file(): return load_model(path)
+        cfg = recipe(obj, max_steps=s.args.steps, lr=1e-4, batch_size=32, seed=k, length_groups=s.length_groups)
+        data = s.data.holdout(HELDOUT, seed=0)
+        st, rec = distill(make_student(teacher, **s.student, data=data, seed=k), teacher, data, cfg, progress=False)
+        save_model(st, path, s.data.tokenizer); (path/'record.json').write_text(json.dumps(rec.to_dict(), default=str))
+        return st
+    makers = {distilled_name(R): lambda k: stage(R, k), **{f'student {o}': (lambda k, o=o: classic(o, k)) for o in CLASSIC}}
+    if R != 'minilmv2': makers[f"student {RECIPE_LABELS['minilmv2']}"] = lambda k: stage('minilmv2', k)
+    for k in range(1, s.args.seeds):
+        for name, make in makers.items():
+            e = s.st['entries'].get(name)
+            if e is None or str(k) in e.get('dev_seeds', {}): continue     # seed 0 first (the entry), each seed once
+            e.setdefault('dev_seeds', {})[str(k)] = evaluate(make(k), s.data)
+            s.save(); print(f"[{s.name}] {name} seed {k}: {e['dev_seeds'][str(k)]}", flush=True)
+
 def add_edgemin(s: Setting, main_dir: Path, wall: dict):
     "EdgeMIN without quantization and whole, its variants, and the whole pipeline with each other distillation recipe."
     R = s.args.recipe
@@ -546,6 +587,7 @@ def add_models(s: Setting):
     main_dir, wall = run_pipeline(s)    # EdgeMIN first: its distillation stage is also the MiniLMv2 student of the classic set
     add_students(s, teacher, main_dir, wall)
     add_edgemin(s, main_dir, wall)
+    add_seeds(s, teacher)
     s.st['entries'] = {**{n: s.st['entries'][n] for n in s.makers if n in s.st['entries']}, **s.st['entries']}   # the order of this code
 
 def recheck(s: Setting, models: dict):

@@ -31,3 +31,12 @@ def recipe_table(r: dict) -> list[str]:
 def chosen_on(heldout: float | None) -> str:
     "Where a benchmark's runs chose their checkpoints, as reports say it (`heldout`: the share held out of the compression data, if any)."
     return f"a heldout {heldout:.0%} of the compression data, never on dev" if heldout else "the dev split (measured before the heldout split existed)"
+
+def over_seeds(e: dict, metric: str) -> list[float]:
+    "An entry's dev `metric` over its training seeds: seed 0 (the entry's own score), then those compare.py's --seeds added."
+    return [e['dev'][metric]] + [d[metric] for _, d in sorted(e.get('dev_seeds', {}).items(), key=lambda kv: int(kv[0]))]
+
+def seeds_cell(v: list[float]) -> str:
+    "A score over seeds as reports write it: '0.8784' for one seed, '0.8771 ± 0.0012 (3 seeds)' for several."
+    m, sd = mean_std(v)
+    return f"{m:.4f}" if len(v) == 1 else f"{m:.4f} ± {sd:.4f} ({len(v)} seeds)"

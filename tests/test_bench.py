@@ -334,3 +334,61 @@ def test_the_final_model_is_judged_against_the_strongest_optimum_teacher_on_the_
     assert '(met)' not in optimum_note('mrpc', st, 'accuracy')[0]           # judged only in the headline setting
     del st['entries'][OPTIMUM]
     assert against_optimum(st, 'accuracy') is None and optimum_note('sst2', st, 'accuracy') == []
+
+def _student(v, *seeds):
+    "A compare.json entry scoring accuracy `v` with seed 0 and the `seeds` after it (compare.py --seeds)."
+    return {'dev': {'accuracy': v}, 'size_bytes': 1e6, 'params': {'total': 1e6}, 'flops': {'total': 1e9}, 'bs1_interleaved': {'median_ms': 5.0},
+            'latency': [{'batch': 1, 'seq_len': 128, 'median_ms': 5.0}],
+            **({'dev_seeds': {str(k + 1): {'accuracy': s} for k, s in enumerate(seeds)}} if seeds else {})}
+
+def test_several_seeds_of_the_students_are_compared_on_their_mean(monkeypatch):
+    "README's 'behind the best classic student' and compare.md's seeds line read the mean over seeds where --seeds ran; one seed reads as before."
+    import readme
+    from compare import render_md, distilled_name
+    dist = distilled_name('minilmv2-kd')
+    def res(own: tuple, pkd: tuple):
+        entries = {'teacher fp32 (PyTorch)': _student(0.90), dist: _student(*own), 'student pkd': _student(*pkd), FINAL: _student(0.86)}
+        st = {'task': 'sst2', 'teacher_fraction': 1.0, 'compression_fraction': 0.1, 'entries': entries, 'headline': {'final': FINAL},
+              'args': {'steps': 600, 'recipe': 'minilmv2-kd', 'heads': 0.4, 'ffn': 0.3, 'recover_steps': 200}}
+        return {'settings': {'sst2': st}, 'environment': {'cpu': 'x', 'logical_cores': 2, 'isa': {}, 'torch': 't', 'onnxruntime': 'o'}, 'updated': 'now'}
+    def readme_lines(r):
+        monkeypatch.setattr(readme, '_load', lambda name: r if name == 'compare' else None)
+        lines = []; readme.settings_(lines); return '\n'.join(lines)
+    one = readme_lines(res((0.87,), (0.88,)))            # seed 0 alone: EdgeMIN's stage behind PKD
+    assert 'in 1 of 1 settings: sst2 (minilmv2-kd: 0.8700 against pkd\'s 0.8800)' in one and 'several training seeds' not in one
+    three = res((0.87, 0.89, 0.88), (0.88, 0.86, 0.87))  # over three seeds it leads: 0.8800 against 0.8700
+    text = readme_lines(three)
+    assert 'scores below' not in text and '0.8700 ± 0.0100 (3 seeds) (pkd)' in text
+    behind = readme_lines(res((0.87, 0.85, 0.86), (0.88, 0.86, 0.87)))
+    assert "sst2 (minilmv2-kd: 0.8600 ± 0.0100 (3 seeds) against pkd's 0.8700 ± 0.0100 (3 seeds))" in behind and 'their mean' in behind
+    three['settings']['sst2'].pop('headline')           # compare.md without the timing a headline needs
+    md = render_md(three)
+    assert 'over training seeds' in md and 'MiniLMv2 + KD in one phase (EdgeMIN distill stage) 0.8800 ± 0.0100 (3 seeds); pkd 0.8700' in md
+    one = res((0.87,), (0.88,)); one['settings']['sst2'].pop('headline')
+    assert 'over training seeds' not in render_md(one)
+
+def test_more_seeds_train_each_student_once_and_only_after_its_first(monkeypatch, tmp_path):
+    "compare.py --seeds 3: seeds 1 and 2 of every distillation-stage student already measured, each trained once (a rerun trains nothing)."
+    import argparse, compare
+    trained = []
+    monkeypatch.setattr(compare, 'run', lambda cfg, d, progress: trained.append((cfg.distill.recipe, cfg.seed, cfg.stages)))
+    monkeypatch.setattr(compare, 'load_model', lambda path: str(path))
+    monkeypatch.setattr(compare, 'make_student', lambda teacher, data, seed, **k: seed)
+    monkeypatch.setattr(compare, 'recipe', lambda obj, seed, **k: (obj, seed))
+    monkeypatch.setattr(compare, 'distill', lambda st, t, data, cfg, progress: trained.append((*cfg, st)) or (st, argparse.Namespace(to_dict=dict)))
+    monkeypatch.setattr(compare, 'save_model', lambda st, path, tok: path.mkdir(parents=True))
+    monkeypatch.setattr(compare, 'evaluate', lambda model, data: {'accuracy': 0.5})
+    class Data:
+        def holdout(self, share, seed): return self
+        tokenizer = None
+    dist = compare.distilled_name('minilmv2-kd')
+    entries = {dist: _student(0.8), 'student hinton': _student(0.8), 'student pkd': _student(0.8)}   # distilbert and tinybert not measured yet
+    args = argparse.Namespace(recipe='minilmv2-kd', seeds=3, steps=4, heads=0.4, ffn=0.3, recover_steps=2, smoke=True)
+    s = compare.Setting('sst2', {'entries': entries}, Data(), tmp_path, 20, args, tmp_path, lambda: None)
+    compare.add_seeds(s, teacher=None)
+    assert sorted(entries[dist]['dev_seeds']) == ['1', '2'] and sorted(entries['student pkd']['dev_seeds']) == ['1', '2']
+    assert all(sorted(e['dev_seeds']) == ['1', '2'] for e in entries.values())
+    assert sorted(t[:2] for t in trained) == sorted([('minilmv2-kd', 1), ('minilmv2-kd', 2), ('hinton', 1), ('hinton', 2), ('pkd', 1), ('pkd', 2)])
+    assert all(t[2] == ('distill',) for t in trained if t[0] == 'minilmv2-kd') and all(t[2] == t[1] for t in trained if t[0] != 'minilmv2-kd')
+    trained.clear(); compare.add_seeds(s, teacher=None)
+    assert trained == []
