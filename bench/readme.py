@@ -269,8 +269,11 @@ def pareto_(lines: list):
               f"fp32 PyTorch teacher ([details](bench/results/pareto.md); {_machine(p.get('environment', {}))}).", '',
               '| goal | candidate | seeds | dev accuracy | retention | × smaller | × faster bs1 |', '|---|---|---:|---|---:|---:|---:|']
     cell = lambda g, k, v: f"{target_cell('accuracy_retention' if k == 'retention' else k, v)} ({'met' if g['met'].get(k) else '**missed**'})"
-    for goal, g in p['goals'].items():
-        b = p['bars'][goal]
+    for goal, b in p['bars'].items():
+        if goal not in p['goals']:      # no candidate chosen for this goal: say why instead of leaving it out
+            lines.append(f"| {goal} (≥ {b['retention']:.0%}, ≥ {b['size_ratio']:g}×, ≥ {b['latency_ratio_bs1']:g}×) | none: "
+                         f"{p.get('choices', {}).get(goal, {}).get('why', 'not chosen yet')} | | | | | |"); continue
+        g = p['goals'][goal]
         fast = cell(g, 'latency_ratio_bs1', g['latency_ratio_bs1']) if 'latency_ratio_bs1' in g else 'not timed'
         lines.append(f"| {goal} (≥ {b['retention']:.0%}, ≥ {b['size_ratio']:g}×, ≥ {b['latency_ratio_bs1']:g}×) | {g['candidate']} | {g['seeds']} | "
                      f"{g['dev_mean']:.4f} ± {g['dev_std']:.4f} | {cell(g, 'retention', g['retention'])} | {cell(g, 'size_ratio', g['size_ratio'])} | {fast} |")

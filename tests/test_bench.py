@@ -316,6 +316,9 @@ def test_the_pareto_points_are_chosen_on_heldout_among_candidates_meeting_the_ba
     monkeypatch.setattr(readme, '_load', lambda name: {**res, 'bars': GOALS, 'goals': {'size-first': s}} if name == 'pareto' else None)
     lines = []; readme.pareto_(lines)
     assert '| size-first (≥ 97%, ≥ 20×, ≥ 8×) | general-4x256 | 3 | 0.8500 ± 0.0173 | 96.6% (**missed**) | 20.5× (met) | 8.6× (met) |' in lines
+    res['choices']['accuracy-first'] = dict(candidate=None, why='no candidate is >= 10x smaller and >= 5x faster')   # a goal left unchosen is said
+    lines = []; readme.pareto_(lines)
+    assert '| accuracy-first (≥ 99%, ≥ 10×, ≥ 5×) | none: no candidate is >= 10x smaller and >= 5x faster | | | | | |' in lines
 
 def test_the_final_model_is_judged_against_the_strongest_optimum_teacher_on_the_runtime_targets():
     "compare.py: × smaller, × faster at the three shapes (batch 1 × 128 from the interleaved passes) and points behind Optimum's INT8 teacher."
