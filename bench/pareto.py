@@ -17,6 +17,7 @@ Dev accuracy is reported as mean +- std over the seeds and never used.
     python bench/pareto.py                 # every step, resumable (about 2 hours on an idle 2-core CPU)
     python bench/pareto.py --train-only    # steps 1 and 4 only (safe beside other work); time and choose later, alone
     python bench/pareto.py --render        # pareto.md again from pareto.json
+    python bench/pareto.py --seeds-of general-4x384   # also seeds 1-2 of a candidate not chosen (reported, chooses nothing)
 
 Needs compare.py's `sst2` setting measured (its teacher; its pipeline run is the `pipeline` candidate's seed 0).
 Results: bench/results/pareto.json and pareto.md, rewritten after every step.
@@ -141,6 +142,10 @@ def render_md(res: dict) -> str:
                      f"{t['size_bytes'] / r0['size_bytes']:.1f} | " + (f"{bs1:.2f}{span(r0)} | {t['bs1_ms'] / bs1:.1f} | " if bs1 and 'bs1_ms' in t else '| | ')
                      + f"{r0['heldout']:.4f} ({r0['heldout'] / t['heldout']:.1%}) | {statistics.mean(devs):.4f} ± {sd:.4f} | {statistics.mean(devs) / t['dev']:.1%} |")
     lines += ['', 'Size, speed and heldout accuracy of seed 0 (the figures the choice reads).', '']
+    picked = {c.get('candidate') for c in res.get('choices', {}).values()}
+    extra = [n for n, c in res.get('candidates', {}).items() if len(c['seeds']) > 1 and n not in picked]
+    if extra: lines += [f"Seeds 1-2 of {', '.join(extra)} ran although no goal chose {'it' if len(extra) == 1 else 'them'} "
+                        "(`--seeds-of`): reported for comparison, they change no choice.", '']
     for goal, g in GOALS.items():
         ch, s = res.get('choices', {}).get(goal, {}), summary(res, goal)
         bars = f"≥ {g['size_ratio']:g}× smaller, ≥ {g['latency_ratio_bs1']:g}× faster, ≥ {g['retention']:.0%} of the teacher's dev accuracy"
@@ -165,6 +170,8 @@ def main(argv=None):
     ap.add_argument('--train-only', action='store_true', help='train only (steps 1 and 4): no timing, safe beside other work')
     ap.add_argument('--rounds', type=int, default=7, help='interleaved passes of the batch-1 timing')
     ap.add_argument('--runs', type=int, default=20, help='timed runs per model and pass')
+    ap.add_argument('--seeds-of', nargs='*', default=[], choices=list(CANDIDATES), metavar='CANDIDATE',
+                    help='also run seeds 1-2 of these candidates, chosen or not (reported beside the others; they choose nothing)')
     ap.add_argument('--render', action='store_true', help='only write pareto.md again from pareto.json')
     ap.add_argument('--smoke', action='store_true', help='64 dev and heldout sentences, 4 steps per phase (not written to results)')
     args = ap.parse_args(argv)
@@ -216,7 +223,7 @@ def main(argv=None):
         if goal in res.get('choices', {}) and res['choices'][goal].get('candidate'): continue
         name, why = chosen(cands, goal, res['teacher'])
         res.setdefault('choices', {})[goal] = dict(candidate=name, why=why); save()
-    picked = {c['candidate'] for c in res['choices'].values() if c.get('candidate')}
+    picked = {c['candidate'] for c in res['choices'].values() if c.get('candidate')} | set(args.seeds_of)
     for n in sorted(picked):                                                   # 4
         for sd in SEEDS: train(n, sd)
     if not args.train_only and any('bs1_ms' not in r for n in picked for r in cands[n]['seeds'].values()): timing()

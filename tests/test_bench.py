@@ -312,6 +312,9 @@ def test_the_pareto_points_are_chosen_on_heldout_among_candidates_meeting_the_ba
     assert '| general-4x256 |' in md and '0.8500 ± 0.0173' in md and '**missed**' in md and 'nothing chosen yet' in md
     cands['general-4x256']['seeds']['0']['bs1_passes'] = [2.25, 3.5, 4.7]     # the host's two speed levels: both ends are shown
     assert '| 3.50 (2.25–4.70) |' in render_md(res) and 'two speed levels' not in md  # (the note comes with the teacher's passes)
+    assert '--seeds-of' not in md
+    cands['general-4x192']['seeds']['1'] = dict(size_bytes=3.2e6, heldout=0.88, dev=0.86)   # seeds of a candidate no goal chose
+    assert 'Seeds 1-2 of general-4x192 ran although no goal chose it' in render_md(res)
     assert set(cands) <= set(CANDIDATES)
     import readme                                           # README's block reads the goals pareto.py records in pareto.json
     from pareto import GOALS
