@@ -277,7 +277,8 @@ def pareto_(lines: list):
         fast = cell(g, 'latency_ratio_bs1', g['latency_ratio_bs1']) if 'latency_ratio_bs1' in g else 'not timed'
         lines.append(f"| {goal} (≥ {b['retention']:.0%}, ≥ {b['size_ratio']:g}×, ≥ {b['latency_ratio_bs1']:g}×) | {g['candidate']} | {g['seeds']} | "
                      f"{g['dev_mean']:.4f} ± {g['dev_std']:.4f} | {cell(g, 'retention', g['retention'])} | {cell(g, 'size_ratio', g['size_ratio'])} | {fast} |")
-    lines.append('')
+    lines += ['', "A goal's choice reads the timing pass current when it was made; this host's passes switch between two speed levels "
+              "(`bench/results/drift.md`), so pareto.md gives every candidate's fastest and slowest pass, and the × faster column is the latest pass's.", '']
 
 def teacher(lines: list):
     t = _load('teacher')
