@@ -518,20 +518,26 @@ def variant(s: Setting, main_dir: Path, name: str, stages: tuple, vocab: bool = 
     last = d/stages[-1]
     return (OnnxClassifier.from_bundle(last) if stages[-1] == 'quantize' else load_model(last)), {'stages': list(stages), 'recipe': R}
 
+def classic_student(s: Setting, teacher, obj: str, seed: int):
+    "Classic student `obj` at the setting's budget with training seed `seed`, distilled once and kept: the model and its wall time."
+    path = s.wd/(f'student-{obj}-heldout' + (f'-seed{seed}' if seed else ''))   # kept, so that an interrupted run does not distill it again
+    if (path/'record.json').is_file():
+        return load_model(path), json.loads((path/'record.json').read_text())['wall_time_s']
+    cfg = recipe(obj, max_steps=s.args.steps, lr=1e-4, batch_size=32, seed=seed, length_groups=s.length_groups)
+    data = s.data.holdout(HELDOUT, seed=0)  # the pipeline's split for every seed: checkpoints chosen on it, as EdgeMIN's are
+    st, rec = distill(make_student(teacher, **s.student, data=data, seed=seed), teacher, data, cfg, progress=False)
+    rd = rec.to_dict()
+    save_model(st, path, s.data.tokenizer); (path/'record.json').write_text(json.dumps(rd, default=str))
+    return st, rd.get('wall_time_s')
+
 def add_students(s: Setting, teacher, main_dir: Path, wall: dict):
     "The pipeline's distillation stage, then the classic students at its size and step budget (each kept once distilled)."
     R = s.args.recipe
     s.entry(distilled_name(R), lambda: (load_model(main_dir/'distill'), {'wall_time_s': wall.get('distill'), 'recipe': R}))
     for obj in CLASSIC:
         def classic(obj=obj):
-            path = s.wd/f'student-{obj}-heldout'    # kept, so that an interrupted run does not distill it again
-            if (path/'record.json').is_file():
-                return load_model(path), {'wall_time_s': json.loads((path/'record.json').read_text())['wall_time_s']}
-            cfg = recipe(obj, max_steps=s.args.steps, lr=1e-4, batch_size=32, seed=0, length_groups=s.length_groups)
-            data = s.data.holdout(HELDOUT, seed=0)  # the pipeline's split: checkpoints chosen on it, as EdgeMIN's are
-            st, rec = distill(make_student(teacher, **s.student, data=data), teacher, data, cfg, progress=False)
-            save_model(st, path, s.data.tokenizer); (path/'record.json').write_text(json.dumps(rec.to_dict(), default=str))
-            return st, {'wall_time_s': rec.wall_time_s}
+            model, wall_s = classic_student(s, teacher, obj, 0)
+            return model, {'wall_time_s': wall_s}
         s.entry(f'student {obj}', classic)
     if R != 'minilmv2':         # MiniLMv2 in the classic set: the relation-first recipe's distillation stage
         s.entry(f"student {RECIPE_LABELS['minilmv2']}", lambda: (load_model(ablation(s, main_dir, 'minilmv2')/'distill'), {'recipe': 'minilmv2'}))
@@ -547,15 +553,7 @@ def add_seeds(s: Setting, teacher):
         cfg = replace(s.config(stages=('distill',), name=f'{r} seed {k}', recipe=r), seed=k)
         run(cfg, d, progress=False)
         return load_model(d/'distill')
-    def classic(obj: str, k: int):
-        path = s.wd/f'student-{obj}-heldout-seed{k}'
-        if (path/'record.json').is_file(): return load_model(path)
-        cfg = recipe(obj, max_steps=s.args.steps, lr=1e-4, batch_size=32, seed=k, length_groups=s.length_groups)
-        data = s.data.holdout(HELDOUT, seed=0)
-        st, rec = distill(make_student(teacher, **s.student, data=data, seed=k), teacher, data, cfg, progress=False)
-        save_model(st, path, s.data.tokenizer); (path/'record.json').write_text(json.dumps(rec.to_dict(), default=str))
-        return st
-    makers = {distilled_name(R): lambda k: stage(R, k), **{f'student {o}': (lambda k, o=o: classic(o, k)) for o in CLASSIC}}
+    makers = {distilled_name(R): lambda k: stage(R, k), **{f'student {o}': (lambda k, o=o: classic_student(s, teacher, o, k)[0]) for o in CLASSIC}}
     if R != 'minilmv2': makers[f"student {RECIPE_LABELS['minilmv2']}"] = lambda k: stage('minilmv2', k)
     for k in range(1, s.args.seeds):
         for name, make in makers.items():

@@ -190,13 +190,13 @@ def settings_(lines: list):
               "'margin kept' the share of the teacher's lead over it that EdgeMIN keeps.", '',
               '| setting | metric | constant | teacher | Optimum INT8 | best classic student | EdgeMIN final | retention | margin kept | × smaller | × faster bs1 | distillation (recipe, steps) |',
               '|---|---|---:|---:|---|---|---:|---:|---:|---:|---:|---|']
-    thin, behind, ahead, seeds_run = [], [], [], []
+    thin, behind, ahead, several = [], [], [], False
     for n, st in done.items():
         e, m = st['entries'], get_task(st['task']).main_metric
         base, fin, opt = e['teacher fp32 (PyTorch)'], e[FINAL], e.get('teacher INT8, Optimum ORT quantizer')
         dist = distilled(e)
         seeds = {k: over_seeds(x, m) for k, x in e.items() if k.startswith('student ')}    # several where --seeds ran: their mean counts
-        seeds_run += seeds.values()
+        several |= any(len(v) > 1 for v in seeds.values())
         cls = {k: statistics.mean(v) for k, v in seeds.items() if k != dist}
         best = max(cls, key=cls.get) if cls else None
         steps = (st.get('args') or c.get('args') or {}).get('steps', '?')
@@ -220,7 +220,7 @@ def settings_(lines: list):
     if behind: lines += [f"EdgeMIN's own distillation stage (the '... (EdgeMIN distill stage)' entry, with the recipe named) scores below "
                          f"the best classic student at the same budget in {len(behind)} of {len(behind) + len(ahead)} settings: {'; '.join(behind)}. "
                          + ("Where several training seeds ran (`compare.py --seeds`), the student column and this comparison use their mean. "
-                            if any(len(v) > 1 for v in seeds_run) else '') +
+                            if several else '') +
                          "The loss is inherited by everything after it; `bench/recipe.py` measures other recipes for this stage.", '']
     lines += hosts_note(done)
     if todo: lines += [f"Not yet measured: {', '.join(todo)} (`python bench/compare.py --settings {' '.join(todo)}`).", '']
