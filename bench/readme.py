@@ -190,13 +190,13 @@ def settings_(lines: list):
               "'margin kept' the share of the teacher's lead over it that EdgeMIN keeps.", '',
               '| setting | metric | constant | teacher | Optimum INT8 | best classic student | EdgeMIN final | retention | margin kept | × smaller | × faster bs1 | distillation (recipe, steps) |',
               '|---|---|---:|---:|---|---|---:|---:|---:|---:|---:|---|']
-    thin, behind, ahead, several = [], [], [], False
+    thin, behind, ahead, several = [], [], [], {}
     for n, st in done.items():
         e, m = st['entries'], get_task(st['task']).main_metric
         base, fin, opt = e['teacher fp32 (PyTorch)'], e[FINAL], e.get('teacher INT8, Optimum ORT quantizer')
         dist = distilled(e)
         seeds = {k: over_seeds(x, m) for k, x in e.items() if k.startswith('student ')}    # several where --seeds ran: their mean counts
-        several |= any(len(v) > 1 for v in seeds.values())
+        if any(len(v) > 1 for v in seeds.values()): several[n] = sorted({len(v) for v in seeds.values()})
         cls = {k: statistics.mean(v) for k, v in seeds.items() if k != dist}
         best = max(cls, key=cls.get) if cls else None
         steps = (st.get('args') or c.get('args') or {}).get('steps', '?')
@@ -219,9 +219,12 @@ def settings_(lines: list):
                        "above that floor is small, a retention near 100% is easy, and 'margin kept' is the figure to read.", '']
     if behind: lines += [f"EdgeMIN's own distillation stage (the '... (EdgeMIN distill stage)' entry, with the recipe named) scores below "
                          f"the best classic student at the same budget in {len(behind)} of {len(behind) + len(ahead)} settings: {'; '.join(behind)}. "
-                         + ("Where several training seeds ran (`compare.py --seeds`), the student column and this comparison use their mean. "
-                            if several else '') +
                          "The loss is inherited by everything after it; `bench/recipe.py` measures other recipes for this stage.", '']
+    if several:
+        counts = '; '.join(f"{n} {'-'.join(map(str, (k[0], k[-1]) if len(k) > 1 else k))}" for n, k in several.items())
+        lines += [f"Training seeds of the distillation-stage students (`compare.py --seeds`): {counts}; "
+                  f"{'the other settings' if len(several) < len(done) else 'no other setting'} one (seed 0). Where several ran, "
+                  "the 'best classic student' column and the comparison with EdgeMIN's stage use their mean.", '']
     lines += hosts_note(done)
     if todo: lines += [f"Not yet measured: {', '.join(todo)} (`python bench/compare.py --settings {' '.join(todo)}`).", '']
 

@@ -369,6 +369,9 @@ def test_several_seeds_of_the_students_are_compared_on_their_mean(monkeypatch):
     assert 'scores below' not in text and '0.8700 ± 0.0100 (3 seeds) (pkd)' in text
     behind = readme_lines(res((0.87, 0.85, 0.86), (0.88, 0.86, 0.87)))
     assert "sst2 (minilmv2-kd: 0.8600 ± 0.0100 (3 seeds) against pkd's 0.8700 ± 0.0100 (3 seeds))" in behind and 'their mean' in behind
+    assert 'students (`compare.py --seeds`): sst2 3; no other setting one' in behind and 'students (`compare.py --seeds`)' in text
+    cut = res((0.87, 0.85, 0.86), (0.88, 0.86))       # an interrupted run: pkd has two seeds so far, and the counts say so
+    assert 'students (`compare.py --seeds`): sst2 2-3;' in readme_lines(cut)
     three['settings']['sst2'].pop('headline')           # compare.md without the timing a headline needs
     md = render_md(three)
     assert 'over training seeds' in md and 'MiniLMv2 + KD in one phase (EdgeMIN distill stage) 0.8800 ± 0.0100 (3 seeds); pkd 0.8700' in md
