@@ -27,7 +27,7 @@ the dev score of a constant prediction (the training data's majority class): the
 Results: bench/results/compare.json and compare.md (rewritten after every entry, resumable), and
 bench/results/summary.json (the headline ratios against the targets). Models live under ~/.cache/edgemin/bench.
 """
-import argparse, datetime, json, shutil, statistics, subprocess, sys, time
+import argparse, functools, datetime, json, shutil, statistics, subprocess, sys, time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable
@@ -530,17 +530,17 @@ def classic_student(s: Setting, teacher, obj: str, seed: int):
     save_model(st, path, s.data.tokenizer); (path/'record.json').write_text(json.dumps(rd, default=str))
     return st, rd.get('wall_time_s')
 
-def add_students(s: Setting, teacher, main_dir: Path, wall: dict):
+def add_students(s: Setting, teacher, pipe: Callable[[], tuple[Path, dict]]):
     "The pipeline's distillation stage, then the classic students at its size and step budget (each kept once distilled)."
     R = s.args.recipe
-    s.entry(distilled_name(R), lambda: (load_model(main_dir/'distill'), {'wall_time_s': wall.get('distill'), 'recipe': R}))
+    s.entry(distilled_name(R), lambda: (load_model(pipe()[0]/'distill'), {'wall_time_s': pipe()[1].get('distill'), 'recipe': R}))
     for obj in CLASSIC:
         def classic(obj=obj):
             model, wall_s = classic_student(s, teacher, obj, 0)
             return model, {'wall_time_s': wall_s}
         s.entry(f'student {obj}', classic)
     if R != 'minilmv2':         # MiniLMv2 in the classic set: the relation-first recipe's distillation stage
-        s.entry(f"student {RECIPE_LABELS['minilmv2']}", lambda: (load_model(ablation(s, main_dir, 'minilmv2')/'distill'), {'recipe': 'minilmv2'}))
+        s.entry(f"student {RECIPE_LABELS['minilmv2']}", lambda: (load_model(ablation(s, pipe()[0], 'minilmv2')/'distill'), {'recipe': 'minilmv2'}))
 
 def add_seeds(s: Setting, teacher):
     """Seeds 1 .. --seeds - 1 of every distillation-stage student (the pipeline's stage with its recipe, the classic students and,
@@ -562,29 +562,31 @@ def add_seeds(s: Setting, teacher):
             e.setdefault('dev_seeds', {})[str(k)] = evaluate(make(k), s.data)
             s.save(); print(f"[{s.name}] {name} seed {k}: {e['dev_seeds'][str(k)]}", flush=True)
 
-def add_edgemin(s: Setting, main_dir: Path, wall: dict):
+def add_edgemin(s: Setting, pipe: Callable[[], tuple[Path, dict]]):
     "EdgeMIN without quantization and whole, its variants, and the whole pipeline with each other distillation recipe."
     R = s.args.recipe
-    s.entry(VARIANT_NAMES['no-quant'], lambda: (load_model(main_dir/'prune'), {'wall_time_s': wall.get('prune')}))
-    s.entry(FINAL, lambda: (OnnxClassifier.from_bundle(main_dir/'quantize'), {'pipeline_wall_time_s': wall, 'recipe': R}))
-    s.entry(VARIANT_NAMES['no-prune'], lambda: variant(s, main_dir, 'no-prune', ('distill', 'quantize')))
+    s.entry(VARIANT_NAMES['no-quant'], lambda: (load_model(pipe()[0]/'prune'), {'wall_time_s': pipe()[1].get('prune')}))
+    s.entry(FINAL, lambda: (OnnxClassifier.from_bundle(pipe()[0]/'quantize'), {'pipeline_wall_time_s': pipe()[1], 'recipe': R}))
+    s.entry(VARIANT_NAMES['no-prune'], lambda: variant(s, pipe()[0], 'no-prune', ('distill', 'quantize')))
     if 'no-vocab' in s.variants:
-        s.entry(VARIANT_NAMES['no-vocab'], lambda: variant(s, main_dir, 'no-vocab', ('distill', 'prune', 'quantize'), vocab=False))
+        s.entry(VARIANT_NAMES['no-vocab'], lambda: variant(s, pipe()[0], 'no-vocab', ('distill', 'prune', 'quantize'), vocab=False))
     if 'prune-first' in s.variants:
-        s.entry(VARIANT_NAMES['prune-first'], lambda: variant(s, main_dir, 'prune-first', ('prune', 'distill', 'quantize'), reuse=('teacher',)))
+        s.entry(VARIANT_NAMES['prune-first'], lambda: variant(s, pipe()[0], 'prune-first', ('prune', 'distill', 'quantize'), reuse=('teacher',)))
     # the same pipeline with each other recipe in the distillation stage: the DistilBERT-style objective (soft targets,
     # labels, hidden-state cosine), MiniLMv2 relations before the soft targets, or both together in one phase
     # (in another setting, only a recipe's pipeline kept from before a recipe switch: its model is on disk, so it is re-timed with the rest)
     for r in RECIPE_DIRS:
         if r != R and ('recipes' in s.variants or ablation_name(r) in s.st['entries']):
-            s.entry(ablation_name(r), lambda r=r: (OnnxClassifier.from_bundle(ablation(s, main_dir, r)/'quantize'), {'recipe': r}))
+            s.entry(ablation_name(r), lambda r=r: (OnnxClassifier.from_bundle(ablation(s, pipe()[0], r)/'quantize'), {'recipe': r}))
 
 def add_models(s: Setting):
     "Every entry of the setting, built or loaded and measured unless done, in the order of compare.md."
     teacher = add_teachers(s)
-    main_dir, wall = run_pipeline(s)    # EdgeMIN first: its distillation stage is also the MiniLMv2 student of the classic set
-    add_students(s, teacher, main_dir, wall)
-    add_edgemin(s, main_dir, wall)
+    # EdgeMIN's pipeline, run (or resumed) when the first entry built from it is: before the classic students, as its distillation
+    # stage is also the MiniLMv2 student of the classic set; never when every entry is measured (a --seeds rerun needs none of it)
+    pipe = functools.cache(lambda: run_pipeline(s))
+    add_students(s, teacher, pipe)
+    add_edgemin(s, pipe)
     add_seeds(s, teacher)
     s.st['entries'] = {**{n: s.st['entries'][n] for n in s.makers if n in s.st['entries']}, **s.st['entries']}   # the order of this code
 

@@ -403,3 +403,24 @@ def test_more_seeds_train_each_student_once_and_only_after_its_first(monkeypatch
     assert all(t[2] == ('distill',) for t in trained if t[0] == 'minilmv2-kd') and all(t[2] == t[1] for t in trained if t[0] != 'minilmv2-kd')
     trained.clear(); compare.add_seeds(s, teacher=None)
     assert trained == []
+
+def test_a_measured_setting_does_not_run_its_pipeline_again(monkeypatch, tmp_path):
+    "EdgeMIN's pipeline runs once, when the first entry built from it is measured, and not at all once every entry is (a --seeds rerun)."
+    import argparse, types, compare
+    runs = []
+    monkeypatch.setattr(compare, 'add_teachers', lambda s: None)
+    monkeypatch.setattr(compare, 'run_pipeline', lambda s: runs.append(s.name) or (tmp_path, {'distill': 1.0}))
+    monkeypatch.setattr(compare, 'load_model', lambda path: str(path))
+    monkeypatch.setattr(compare, 'classic_student', lambda s, teacher, obj, seed: (obj, 1.0))
+    monkeypatch.setattr(compare, 'variant', lambda *a, **k: ('variant', {}))
+    monkeypatch.setattr(compare, 'ablation', lambda s, main_dir, r: main_dir)
+    monkeypatch.setattr(compare, 'OnnxClassifier', types.SimpleNamespace(from_bundle=str))
+    monkeypatch.setattr(compare, 'measure', lambda model, extra, data, typ, runs, t0: _student(0.8))
+    args = argparse.Namespace(recipe='minilmv2-kd', seeds=1, train_only=False, runs=2)
+    s = compare.Setting('cola', {'entries': {}}, None, tmp_path, 20, args, tmp_path, lambda: None)
+    compare.add_models(s)
+    assert runs == ['cola'] and compare.distilled_name('minilmv2-kd') in s.st['entries'] and compare.FINAL in s.st['entries']
+    compare.add_models(s)               # every entry measured: nothing built, so no pipeline
+    assert runs == ['cola']
+    s.st['entries'].pop(compare.FINAL); compare.add_models(s)      # one entry missing: the pipeline is resumed for it
+    assert runs == ['cola', 'cola'] and compare.FINAL in s.st['entries']
