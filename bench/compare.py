@@ -546,6 +546,7 @@ def add_seeds(s: Setting, teacher):
     """Seeds 1 .. --seeds - 1 of every distillation-stage student (the pipeline's stage with its recipe, the classic students and,
     where it is not the pipeline's recipe, the relation-first one), each scored on dev into its entry's `dev_seeds`. No timing
     or profile: a seed changes no shape. The heldout split stays the one of seed 0, so every seed chooses on the same sentences."""
+    if s.args.seeds < 2: return
     R = s.args.recipe
     def stage(r: str, k: int):
         "The pipeline's distillation stage alone with recipe `r` and seed `k` (kept in its own run directory)."
@@ -553,8 +554,11 @@ def add_seeds(s: Setting, teacher):
         cfg = replace(s.config(stages=('distill',), name=f'{r} seed {k}', recipe=r), seed=k)
         run(cfg, d, progress=False)
         return load_model(d/'distill')
-    makers = {distilled_name(R): lambda k: stage(R, k), **{f'student {o}': (lambda k, o=o: classic_student(s, teacher, o, k)[0]) for o in CLASSIC}}
-    if R != 'minilmv2': makers[f"student {RECIPE_LABELS['minilmv2']}"] = lambda k: stage('minilmv2', k)
+    others = {f'student {o}': (lambda k, o=o: classic_student(s, teacher, o, k)[0]) for o in CLASSIC}
+    if R != 'minilmv2': others[f"student {RECIPE_LABELS['minilmv2']}"] = lambda k: stage('minilmv2', k)
+    # EdgeMIN's stage first, then the others by their seed-0 score, best first: a run cut short has the comparison that matters
+    seed0 = lambda n: s.st['entries'][n]['dev'][s.metric] if n in s.st['entries'] else float('-inf')
+    makers = {distilled_name(R): lambda k: stage(R, k), **{n: others[n] for n in sorted(others, key=seed0, reverse=True)}}
     for k in range(1, s.args.seeds):
         for name, make in makers.items():
             e = s.st['entries'].get(name)

@@ -393,7 +393,7 @@ def test_more_seeds_train_each_student_once_and_only_after_its_first(monkeypatch
         def holdout(self, share, seed): return self
         tokenizer = None
     dist = compare.distilled_name('minilmv2-kd')
-    entries = {dist: _student(0.8), 'student hinton': _student(0.8), 'student pkd': _student(0.8)}   # distilbert and tinybert not measured yet
+    entries = {dist: _student(0.8), 'student hinton': _student(0.7), 'student pkd': _student(0.8)}   # distilbert and tinybert not measured yet
     args = argparse.Namespace(recipe='minilmv2-kd', seeds=3, steps=4, heads=0.4, ffn=0.3, recover_steps=2, smoke=True)
     s = compare.Setting('sst2', {'entries': entries}, Data(), tmp_path, 20, args, tmp_path, lambda: None)
     compare.add_seeds(s, teacher=None)
@@ -401,6 +401,7 @@ def test_more_seeds_train_each_student_once_and_only_after_its_first(monkeypatch
     assert all(sorted(e['dev_seeds']) == ['1', '2'] for e in entries.values())
     assert sorted(t[:2] for t in trained) == sorted([('minilmv2-kd', 1), ('minilmv2-kd', 2), ('hinton', 1), ('hinton', 2), ('pkd', 1), ('pkd', 2)])
     assert all(t[2] == ('distill',) for t in trained if t[0] == 'minilmv2-kd') and all(t[2] == t[1] for t in trained if t[0] != 'minilmv2-kd')
+    assert [t[0] for t in trained[:3]] == ['minilmv2-kd', 'pkd', 'hinton']      # EdgeMIN's stage, then the others best first
     trained.clear(); compare.add_seeds(s, teacher=None)
     assert trained == []
 
