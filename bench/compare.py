@@ -37,7 +37,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))     # the shared helper
 from settings import (ROOT, RESULTS, SETTINGS, HEADLINE, RECIPE_DIRS, RECIPE_LABELS, FINAL, PRUNED, LENGTH_GROUPS, TEACHER_NAMES, ANCHORS, SETTING_TARGETS, CUT_VARIANTS, target_cell,
                       default_steps, pipeline_dir, recipe_of, teacher_of, student_of, student_label)
 from common import task_data, teacher_dir, write_atomic, edgemin_config, compare_work, interleaved_passes
-from tables import margin_kept, path_dev, chosen_on, over_seeds, seeds_cell
+from tables import margin_kept, path_dev, chosen_on, over_seeds, seeds_cell, stage_losses, RETENTION_BAR
 from edgemin.data import get_task, compute_metrics
 from edgemin.checkpoint import load_model, save_model
 from edgemin.distill import make_student
@@ -218,7 +218,7 @@ def render_md(res: dict) -> str:
                          f"{e['dev'][m]:.4f} | {r.get('size_ratio', float('nan')):.1f} | {r.get('latency_ratio_bs1', float('nan')):.1f} | "
                          f"{r.get('accuracy_retention', float('nan')):.1%} | {_roof(e, gemm, (st.get('environment') or {}).get('cpu'))} |")
         lines.append('')
-        lines += seeds_note(st, m)
+        lines += seeds_note(st, m) + retention_note(st, m)
         lines += torch_paths_note(sname, m)
         chk = {n: e['dev_recheck'] for n, e in st['entries'].items() if 'dev_recheck' in e}
         if chk:
@@ -226,6 +226,26 @@ def render_md(res: dict) -> str:
             lines += [f"Reproducibility: each of the {len(chk)} models was loaded or rebuilt (same seed) for the interleaved passes and scored "
                       "on dev again: " + (f"{len(off)} differ from the recorded score: {'; '.join(off)}." if off else "every score equals the recorded one."), '']
     return '\n'.join(lines) + '\n'
+
+def retention_note(st: dict, m: str) -> list[str]:
+    """Under a setting whose final model keeps less than RETENTION_BAR of the teacher's dev score: where the points go, stage by
+    stage, and what the other measured pipelines and the best distillation-stage student keep (what it would take, from measurements)."""
+    h, e = st.get('headline'), st['entries']
+    dist = distilled_name(recipe_of(st))
+    if not h or h['accuracy_retention'] >= RETENTION_BAR or not all(k in e for k in (dist, PRUNED, FINAL)): return []
+    base = e['teacher fp32 (PyTorch)']
+    keep = lambda k: e[k]['dev'][m] / base['dev'][m]
+    loss = stage_losses(e, m, dist, PRUNED, FINAL)
+    worst = max(loss, key=loss.get)
+    alts = [f"{n} {keep(n):.1%} at {base['size_bytes'] / x['size_bytes']:.1f}× smaller" for n, x in e.items()
+            if n.startswith('EdgeMIN') and n not in (FINAL, PRUNED)]
+    seeds = {n: over_seeds(x, m) for n, x in e.items() if n.startswith('student ')}
+    best = max(seeds, key=lambda n: statistics.mean(seeds[n]))
+    kept = lambda n: f"{statistics.mean(seeds[n]) / base['dev'][m]:.1%}" + (f" (mean of {len(seeds[n])} seeds)" if len(seeds[n]) > 1 else '')
+    return [f"Short of #24's bar of {RETENTION_BAR:.0%} retention in every setting ({h['accuracy_retention']:.1%}). Points of the teacher's "
+            f"dev {m} lost at each stage of the pipeline's run (seed 0; negative: gained): {', '.join(f'{k} {v * 100:.1f}' for k, v in loss.items())}; most in {worst}. "
+            f"Other pipelines measured here: {'; '.join(alts) if alts else 'none'}. Before pruning, the best distillation-stage student, "
+            f"{best.removeprefix('student ')}, keeps {kept(best)}" + ('.' if best == dist else f"; EdgeMIN's stage {kept(dist)}.") , '']
 
 TARGET_WORDS = {'size_ratio': 'smaller on disk', 'latency_ratio_bs1': 'faster at batch 1 × 128 tokens', 'accuracy_retention': "of the teacher's dev score"}
 

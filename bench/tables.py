@@ -8,6 +8,13 @@ def margin_kept(e: dict, base: dict, const: dict, metric: str) -> float | None:
     c = const['dev'][metric]
     return (e['dev'][metric] - c) / (base['dev'][metric] - c) if base['dev'][metric] != c else None
 
+RETENTION_BAR = 0.97    # #24: the final INT8 model keeps at least this share of the teacher's dev score in every setting
+
+def stage_losses(e: dict, metric: str, dist: str, pruned: str, final: str, teacher: str = 'teacher fp32 (PyTorch)') -> dict[str, float]:
+    "Points of the teacher's dev `metric` (as shares) lost at each stage of a compare.py pipeline run: distillation, pruning and recovery, INT8."
+    keep = lambda k: e[k]['dev'][metric] / e[teacher]['dev'][metric]
+    return {'distillation': 1 - keep(dist), 'pruning and recovery': keep(dist) - keep(pruned), 'INT8': keep(pruned) - keep(final)}
+
 def path_dev(paths: dict, name: str) -> float:
     "The dev score of PyTorch path `name` in torch_paths.json: its own, or that of the path whose arithmetic it repeats."
     o = paths[name]
