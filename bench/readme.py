@@ -115,9 +115,8 @@ def _best_student(e: dict, base: dict, recipe: str) -> str:
             f"{best.removeprefix('student ')} student reaches {st[best]:.4f} ({st[best] / base['dev']['accuracy']:.1%}) against "
             f"{st[d]:.4f}, so the objective is the first lever.")
 
-def _shortfall(dist: float, pruned: float, final: float, args: dict, best: str) -> str:
-    "Where the accuracy short of the target is lost (the stage that loses most), and the levers for that stage."
-    loss = {'distillation': 1 - dist, 'pruning and recovery': dist - pruned, 'INT8': pruned - final}
+def _shortfall(loss: dict, args: dict, best: str) -> str:
+    "Where the accuracy short of the target is lost (`loss`: tables.stage_losses; the stage that loses most), and the levers for that stage."
     worst = max(loss, key=loss.get)
     lever = {'distillation': f"the student sees {args.get('steps', '?')} steps of batch 32 from the 10% subset.{best} Levers: a longer "
                              "distillation budget, more transfer data (unlabelled or augmented sentences, as TinyBERT does), or a wider student.",
@@ -139,7 +138,7 @@ def explain(s: dict, e: dict, args: dict) -> list:
            f"step by step: distilled {ret[dist]:.1%}, pruned {ret[PRUNED]:.1%}, INT8 {ret[FINAL]:.1%}.", '']
     short = [k for k, ok in s['met'].items() if not ok]
     if 'accuracy_retention' in short:
-        out += [_shortfall(ret[dist], ret[PRUNED], ret[FINAL], args, _best_student(e, base, recipe_of({'args': args}))), '']
+        out += [_shortfall(stage_losses(e, 'accuracy', dist, PRUNED, FINAL), args, _best_student(e, base, recipe_of({'args': args}))), '']
     nv = e.get('EdgeMIN without vocabulary trimming')
     if nv:
         d = e[FINAL]['dev']['accuracy'] - nv['dev']['accuracy']
