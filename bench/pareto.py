@@ -92,12 +92,13 @@ def chosen(cands: dict, goal: str, teacher: dict) -> tuple[str | None, str]:
     if not ok: return None, f"no candidate is >= {g['size_ratio']:g}x smaller and >= {g['latency_ratio_bs1']:g}x faster"
     best = max(ok, key=lambda n: (ok[n]['heldout'], -ok[n]['size_bytes']))
     held = ok[best]['heldout'] / teacher['heldout']
-    return best, (f"best heldout accuracy of {len(ok)} candidate(s) meeting the bars ({held:.1%} of the teacher's on heldout; "
-                  f"{'meets' if held >= g['retention'] else 'below'} the {g['retention']:.0%} bar there)")
+    return best, (f"best heldout accuracy of {len(ok)} candidate(s) meeting the bars ({', '.join(ok)}); {held:.1%} of the teacher's on heldout, "
+                  f"{'meets' if held >= g['retention'] else 'below'} the {g['retention']:.0%} bar there")
 
-def summary(res: dict, goal: str) -> dict | None:
-    "A goal's chosen candidate over its seeds: dev mean and std, ratios from the seeds' interleaved timing, targets met."
-    name = res.get('choices', {}).get(goal, {}).get('candidate')
+def summary(res: dict, goal: str, name: str | None = None) -> dict | None:
+    """A goal's chosen candidate (or the candidate `name`) over its seeds: dev mean and std, ratios from the seeds'
+    interleaved timing, the goal's targets met."""
+    name = name or res.get('choices', {}).get(goal, {}).get('candidate')
     if not name: return None
     t, runs = res['teacher'], [r for r in res['candidates'][name]['seeds'].values() if 'dev' in r]
     devs = [r['dev'] for r in runs]
@@ -151,11 +152,21 @@ def render_md(res: dict) -> str:
         bars = f"≥ {g['size_ratio']:g}× smaller, ≥ {g['latency_ratio_bs1']:g}× faster, ≥ {g['retention']:.0%} of the teacher's dev accuracy"
         if not s:
             lines += [f"**{goal}** ({bars}): nothing chosen yet ({ch.get('why', 'not timed yet')}).", '']; continue
-        said = lambda k: 'met' if s['met'][k] else '**missed**'
-        lines += [f"**{goal}** ({bars}): {s['candidate']} ({ch['why']}); over {s['seeds']} seed(s): dev {s['dev_mean']:.4f} ± {s['dev_std']:.4f} = "
-                  f"{s['retention']:.1%} ({said('retention')}), {s['size_ratio']:.1f}× smaller ({said('size_ratio')}), "
-                  + (f"{s['latency_ratio_bs1']:.1f}× faster ({said('latency_ratio_bs1')})." if 'latency_ratio_bs1' in s else 'speed not timed yet.'), '']
+        lines += [f"**{goal}** ({bars}): {s['candidate']} ({ch['why']}"
+                  + (f"; timing pass of {ch['timed']}" if ch.get('timed') else '') + f"); {over_seeds(s)}", '']
+        now = chosen(res['candidates'], goal, t)[0]
+        if now and now != s['candidate']:     # the host's speed level moved a candidate across a bar since the choice
+            lines += [f"The latest timing pass (above) would choose {now} instead; the choice stays with the pass it was made on, "
+                      "before any seeds ran (the protocol chooses once). For comparison, " + now + ' '
+                      + over_seeds(summary(res, goal, now)), '']
     return '\n'.join(lines) + '\n'
+
+def over_seeds(s: dict) -> str:
+    "One candidate's dev retention, size and speed over its seeds, each against the goal's bar."
+    said = lambda k: 'met' if s['met'][k] else '**missed**'
+    return (f"over {s['seeds']} seed(s): dev {s['dev_mean']:.4f} ± {s['dev_std']:.4f} = {s['retention']:.1%} ({said('retention')}), "
+            f"{s['size_ratio']:.1f}× smaller ({said('size_ratio')}), "
+            + (f"{s['latency_ratio_bs1']:.1f}× faster ({said('latency_ratio_bs1')})." if 'latency_ratio_bs1' in s else 'speed not timed yet.'))
 
 def time_all(res: dict, models: dict, rounds: int, runs: int):
     "Batch-1 x 128 latency of the teacher and every trained bundle in `rounds` interleaved passes (medians recorded)."
@@ -222,7 +233,7 @@ def main(argv=None):
     for goal in GOALS:                                                         # 3
         if goal in res.get('choices', {}) and res['choices'][goal].get('candidate'): continue
         name, why = chosen(cands, goal, res['teacher'])
-        res.setdefault('choices', {})[goal] = dict(candidate=name, why=why); save()
+        res.setdefault('choices', {})[goal] = dict(candidate=name, why=why, timed=res.get('timed')); save()
     picked = {c['candidate'] for c in res['choices'].values() if c.get('candidate')} | set(args.seeds_of)
     for n in sorted(picked):                                                   # 4
         for sd in SEEDS: train(n, sd)

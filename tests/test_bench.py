@@ -301,6 +301,7 @@ def test_the_pareto_points_are_chosen_on_heldout_among_candidates_meeting_the_ba
     assert chosen(cands, 'accuracy-first', teacher)[0] == 'general-4x384'
     name, why = chosen(cands, 'size-first', teacher)
     assert name == 'general-4x256' and 'below the 97% bar' in why            # 0.90 / 0.95 = 94.7% on heldout
+    assert '2 candidate(s) meeting the bars (general-4x256, general-4x192)' in why   # which ones met them is said
     assert chosen(cands, 'size-first', {**teacher, 'bs1_ms': 20.0})[0] is None  # 20 / 3.0 < 8: none fast enough
     assert chosen(cands, 'accuracy-first', {k: v for k, v in teacher.items() if k != 'bs1_ms'}) == (None, 'not timed yet')
     cands['general-4x256']['seeds'].update({'1': dict(size_bytes=4.4e6, heldout=0.9, dev=0.83), '2': dict(size_bytes=4.4e6, heldout=0.9, dev=0.86)})
@@ -316,6 +317,12 @@ def test_the_pareto_points_are_chosen_on_heldout_among_candidates_meeting_the_ba
     cands['general-4x192']['seeds']['1'] = dict(size_bytes=3.2e6, heldout=0.88, dev=0.86)   # seeds of a candidate no goal chose
     assert 'Seeds 1-2 of general-4x192 ran although no goal chose it' in render_md(res)
     assert set(cands) <= set(CANDIDATES)
+    assert 'would choose' not in md                                  # the latest pass agrees with the choice: nothing said
+    res['choices']['size-first'] = dict(candidate='general-4x192', why='w', timed='T0')   # made at a pass where 4x256 was slower
+    md = render_md(res)
+    assert 'timing pass of T0' in md and 'The latest timing pass (above) would choose general-4x256 instead' in md, md
+    assert 'For comparison, general-4x256 over 3 seed(s): dev 0.8500 ± 0.0173' in md
+    res['choices']['size-first'] = dict(candidate='general-4x256', why='w')
     import readme                                           # README's block reads the goals pareto.py records in pareto.json
     from pareto import GOALS
     monkeypatch.setattr(readme, '_load', lambda name: {**res, 'bars': GOALS, 'goals': {'size-first': s}} if name == 'pareto' else None)
